@@ -1,0 +1,40 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// TokenKit promises its users no package dependencies: only the Swift toolchain's own modules
+// (Foundation, Synchronization, Testing). Examples and benchmarks that need other packages live in
+// their own packages under Examples/ and Benchmarks/ and depend on this one by path.
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "TokenKit",
+    // `Mutex` (Synchronization) needs these Apple platform versions.
+    platforms: [.macOS(.v15), .iOS(.v18), .tvOS(.v18), .watchOS(.v11), .visionOS(.v2)],
+    products: [
+        .library(name: "TokenKit", targets: ["TokenKit"]),
+        .library(name: "TokenKitTesting", targets: ["TokenKitTesting"]),
+    ],
+    targets: [
+        .target(name: "TokenKit", swiftSettings: swiftSettings),
+        .target(name: "TokenKitTesting", dependencies: ["TokenKit"], swiftSettings: swiftSettings),
+
+        // Examples
+        .executableTarget(
+            name: "tokenkit-demo",
+            dependencies: ["TokenKit"],
+            path: "Examples/Demo",
+            swiftSettings: swiftSettings
+        ),
+
+        .testTarget(
+            name: "TokenKitTests",
+            dependencies: ["TokenKit", "TokenKitTesting"],
+            swiftSettings: swiftSettings
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)
