@@ -1,0 +1,150 @@
+/// A streaming SHA-256 (FIPS 180-4) that never allocates on the heap.
+///
+/// The state and the partial block are stored inline, so hashing a token costs no allocation; copying
+/// a value copies the midstate, which is how ``HMACSHA256Hasher`` precomputes its padded keys.
+struct SHA256: Sendable {
+    private var h0: UInt32 = 0x6a09_e667
+    private var h1: UInt32 = 0xbb67_ae85
+    private var h2: UInt32 = 0x3c6e_f372
+    private var h3: UInt32 = 0xa54f_f53a
+    private var h4: UInt32 = 0x510e_527f
+    private var h5: UInt32 = 0x9b05_688c
+    private var h6: UInt32 = 0x1f83_d9ab
+    private var h7: UInt32 = 0x5be0_cd19
+    /// The bytes of the current, not yet full block.
+    private var pending: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
+    private var pendingCount = 0
+    private var totalBytes: UInt64 = 0
+
+    static let blockSize = 64
+
+    init() {}
+
+    /// Hashes `bytes` in one call.
+    static func hash(_ bytes: UnsafeRawBufferPointer) -> TokenDigest {
+        var hasher = SHA256()
+        hasher.update(bytes)
+        return hasher.finalize()
+    }
+
+    mutating func update(_ bytes: UnsafeRawBufferPointer) {
+        guard var input = bytes.baseAddress, !bytes.isEmpty else { return }
+        var remaining = bytes.count
+        totalBytes &+= UInt64(remaining)
+
+        if pendingCount > 0 {
+            let taken = min(Self.blockSize - pendingCount, remaining)
+            let count = pendingCount
+            withUnsafeMutableBytes(of: &pending) { block in
+                block.baseAddress!.advanced(by: count).copyMemory(from: input, byteCount: taken)
+            }
+            pendingCount += taken
+            input += taken
+            remaining -= taken
+            guard pendingCount == Self.blockSize else { return }
+            var block = pending
+            withUnsafeBytes(of: &block) { compress($0.baseAddress!) }
+            pendingCount = 0
+        }
+        while remaining >= Self.blockSize {
+            compress(input)
+            input += Self.blockSize
+            remaining -= Self.blockSize
+        }
+        if remaining > 0 {
+            withUnsafeMutableBytes(of: &pending) { block in
+                block.baseAddress!.copyMemory(from: input, byteCount: remaining)
+            }
+            pendingCount = remaining
+        }
+    }
+
+    /// Pads the message, processes the last block or two and returns the digest.
+    consuming func finalize() -> TokenDigest {
+        let bitLength = totalBytes &* 8
+        var block = pending
+        let count = pendingCount
+        withUnsafeMutableBytes(of: &block) { bytes in
+            bytes[count] = 0x80
+            for index in (count + 1)..<Self.blockSize { bytes[index] = 0 }
+        }
+        if count >= Self.blockSize - 8 {
+            withUnsafeBytes(of: &block) { compress($0.baseAddress!) }
+            block = (0, 0, 0, 0, 0, 0, 0, 0)
+        }
+        block.7 = bitLength.bigEndian
+        withUnsafeBytes(of: &block) { compress($0.baseAddress!) }
+        return TokenDigest(
+            UInt64(h0) << 32 | UInt64(h1),
+            UInt64(h2) << 32 | UInt64(h3),
+            UInt64(h4) << 32 | UInt64(h5),
+            UInt64(h6) << 32 | UInt64(h7)
+        )
+    }
+
+    /// Processes one 64-byte block starting at `block`.
+    private mutating func compress(_ block: UnsafeRawPointer) {
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
+            for t in 0..<16 {
+                w[t] = UInt32(bigEndian: block.loadUnaligned(fromByteOffset: t * 4, as: UInt32.self))
+            }
+            for t in 16..<64 {
+                let s0 = w[t - 15].rotatedRight(7) ^ w[t - 15].rotatedRight(18) ^ (w[t - 15] >> 3)
+                let s1 = w[t - 2].rotatedRight(17) ^ w[t - 2].rotatedRight(19) ^ (w[t - 2] >> 10)
+                w[t] = w[t - 16] &+ s0 &+ w[t - 7] &+ s1
+            }
+            var a = h0
+            var b = h1
+            var c = h2
+            var d = h3
+            var e = h4
+            var f = h5
+            var g = h6
+            var h = h7
+            roundConstants.withUnsafeBufferPointer { k in
+                for t in 0..<64 {
+                    let s1 = e.rotatedRight(6) ^ e.rotatedRight(11) ^ e.rotatedRight(25)
+                    let choice = (e & f) ^ (~e & g)
+                    let temp1 = h &+ s1 &+ choice &+ k[t] &+ w[t]
+                    let s0 = a.rotatedRight(2) ^ a.rotatedRight(13) ^ a.rotatedRight(22)
+                    let majority = (a & b) ^ (a & c) ^ (b & c)
+                    let temp2 = s0 &+ majority
+                    h = g
+                    g = f
+                    f = e
+                    e = d &+ temp1
+                    d = c
+                    c = b
+                    b = a
+                    a = temp1 &+ temp2
+                }
+            }
+            h0 &+= a
+            h1 &+= b
+            h2 &+= c
+            h3 &+= d
+            h4 &+= e
+            h5 &+= f
+            h6 &+= g
+            h7 &+= h
+        }
+    }
+}
+
+extension UInt32 {
+    @inline(__always)
+    fileprivate func rotatedRight(_ count: UInt32) -> UInt32 {
+        (self >> count) | (self << (32 &- count))
+    }
+}
+
+private let roundConstants: [UInt32] = [
+    0x428a_2f98, 0x7137_4491, 0xb5c0_fbcf, 0xe9b5_dba5, 0x3956_c25b, 0x59f1_11f1, 0x923f_82a4, 0xab1c_5ed5,
+    0xd807_aa98, 0x1283_5b01, 0x2431_85be, 0x550c_7dc3, 0x72be_5d74, 0x80de_b1fe, 0x9bdc_06a7, 0xc19b_f174,
+    0xe49b_69c1, 0xefbe_4786, 0x0fc1_9dc6, 0x240c_a1cc, 0x2de9_2c6f, 0x4a74_84aa, 0x5cb0_a9dc, 0x76f9_88da,
+    0x983e_5152, 0xa831_c66d, 0xb003_27c8, 0xbf59_7fc7, 0xc6e0_0bf3, 0xd5a7_9147, 0x06ca_6351, 0x1429_2967,
+    0x27b7_0a85, 0x2e1b_2138, 0x4d2c_6dfc, 0x5338_0d13, 0x650a_7354, 0x766a_0abb, 0x81c2_c92e, 0x9272_2c85,
+    0xa2bf_e8a1, 0xa81a_664b, 0xc24b_8b70, 0xc76c_51a3, 0xd192_e819, 0xd699_0624, 0xf40e_3585, 0x106a_a070,
+    0x19a4_c116, 0x1e37_6c08, 0x2748_774c, 0x34b0_bcb5, 0x391c_0cb3, 0x4ed8_aa4a, 0x5b9c_ca4f, 0x682e_6ff3,
+    0x748f_82ee, 0x78a5_636f, 0x84c8_7814, 0x8cc7_0208, 0x90be_fffa, 0xa450_6ceb, 0xbef9_a3f7, 0xc671_78f2,
+]

@@ -1,0 +1,41 @@
+/// Why a presented token was rejected.
+///
+/// Use the reason for logs and metrics only. Tell the client nothing more than that
+/// authentication failed — ``ValidationResult/authenticated()`` does exactly that — so that an
+/// attacker cannot learn whether a token exists, has expired or was revoked.
+///
+/// A reason is a struct rather than an enum so later releases can add reasons without breaking
+/// your `switch` statements; keep a `default` case.
+public struct RejectionReason: Hashable, Sendable, CustomStringConvertible {
+    private enum Base: String, Hashable, Sendable {
+        case malformed
+        case unknown
+        case expired
+        case revoked
+        case addressNotAllowed = "address_not_allowed"
+        case missingScope = "missing_scope"
+        case wrongOwner = "wrong_owner"
+    }
+
+    private let base: Base
+
+    /// The text is not a well-formed token, or the `Authorization` header could not be parsed.
+    public static let malformed = RejectionReason(base: .malformed)
+    /// No stored token has this secret.
+    public static let unknown = RejectionReason(base: .unknown)
+    /// The token's expiry date has passed.
+    public static let expired = RejectionReason(base: .expired)
+    /// The token was revoked.
+    public static let revoked = RejectionReason(base: .revoked)
+    /// The token has an allow-list and the client's address is not on it (or is unknown).
+    public static let addressNotAllowed = RejectionReason(base: .addressNotAllowed)
+    /// The token lacks a scope the request requires.
+    public static let missingScope = RejectionReason(base: .missingScope)
+    /// The `Authorization` header names a user who does not own the token.
+    public static let wrongOwner = RejectionReason(base: .wrongOwner)
+
+    /// A stable, machine-readable name, such as `"address_not_allowed"`.
+    public var code: String { base.rawValue }
+
+    public var description: String { code }
+}

@@ -1,0 +1,64 @@
+import Foundation
+import Synchronization
+
+/// A ``TokenStore`` that keeps records in memory, for tests, demos and servers that issue
+/// short-lived tokens which need not survive a restart.
+///
+/// Every method runs under one lock, without suspending, so a look-up costs a lock and a
+/// dictionary probe. Records are gone when the store is.
+public final class InMemoryTokenStore: TokenStore {
+    private let index = Mutex(TokenIndex())
+
+    /// Creates an empty store.
+    public init() {}
+
+    /// The number of records held, of every status.
+    public var count: Int { index.withLock { $0.count } }
+
+    public func insert(_ record: TokenRecord, maximumLiveTokensPerOwner: Int?) throws {
+        try index.withLock { (index) throws(TokenKitError) in
+            try index.prepareInsert(record, maximumLiveTokensPerOwner: maximumLiveTokensPerOwner)
+            index.put(record)
+        }
+    }
+
+    public func record(forDigest digest: TokenDigest) -> TokenRecord? {
+        index.withLock { $0.record(forDigest: digest) }
+    }
+
+    public func record(id: TokenID) -> TokenRecord? {
+        index.withLock { $0.record(id: id) }
+    }
+
+    public func records(owner: String) -> [TokenRecord] {
+        index.withLock { $0.records(owner: owner) }
+    }
+
+    public func update(id: TokenID, _ change: @Sendable (inout TokenRecord) throws -> Void) throws -> TokenRecord {
+        try index.withLock { index in
+            let updated = try index.prepareUpdate(id: id, change)
+            index.put(updated)
+            return updated
+        }
+    }
+
+    public func revokeAll(owner: String, at date: Date) -> [TokenRecord] {
+        index.withLock { index in
+            let revoked = index.prepareRevokeAll(owner: owner, at: date)
+            for record in revoked { index.put(record) }
+            return revoked
+        }
+    }
+
+    public func delete(id: TokenID) throws {
+        try index.withLock { (index) throws(TokenKitError) in
+            guard index.remove(id: id) != nil else { throw .tokenNotFound(id: id) }
+        }
+    }
+
+    public func recordUse(_ uses: [TokenID: Date]) {
+        index.withLock { index in
+            for record in index.prepareRecordUse(uses) { index.put(record) }
+        }
+    }
+}
