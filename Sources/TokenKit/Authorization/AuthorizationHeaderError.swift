@@ -32,7 +32,8 @@ public struct AuthorizationHeaderError: Error, Hashable, Sendable, CustomStringC
     /// What is wrong with the header.
     public let reason: Reason
 
-    init(_ reason: Reason) {
+    /// Creates an error with `reason`, for tests and for parsers built on TokenKit's.
+    public init(_ reason: Reason) {
         self.reason = reason
     }
 

@@ -32,7 +32,8 @@ public struct TokenFormatError: Error, Hashable, Sendable, CustomStringConvertib
     /// Why the text was rejected.
     public let reason: Reason
 
-    init(_ reason: Reason) {
+    /// Creates an error with `reason`, for tests and for parsers built on TokenKit's.
+    public init(_ reason: Reason) {
         self.reason = reason
     }
 

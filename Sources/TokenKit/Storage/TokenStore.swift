@@ -50,7 +50,8 @@ public protocol TokenStore: Sendable {
     /// Returns the record with `id`, if any.
     func record(id: TokenID) async throws -> TokenRecord?
 
-    /// Returns every record of `owner` — active, expired and revoked — oldest first.
+    /// Returns every record of `owner` — active, expired and revoked — oldest first (records created
+    /// at the same instant may come in any order).
     func records(owner: String) async throws -> [TokenRecord]
 
     /// Changes one record atomically: reads it, lets `change` modify a copy, checks the contract on
