@@ -36,4 +36,3 @@ public final class ManualClock: TokenClock {
         current.withLock { $0 = date }
     }
 }
-

@@ -36,9 +36,18 @@ extension TokenStoreConformance {
         func insertAndLookUp() async throws {
             let record = TokenRecord.fixture(owner: "alice", name: "ci", expiresAt: start + 3600, scopes: ["read"])
             try await insert(record)
-            try expect(try await store.record(forDigest: record.digest) == record, "record(forDigest:) did not return the inserted record")
-            try expect(try await store.record(id: record.id) == record, "record(id:) did not return the inserted record")
-            try expect(try await store.records(owner: "alice") == [record], "records(owner:) did not return the inserted record")
+            try expect(
+                try await store.record(forDigest: record.digest) == record,
+                "record(forDigest:) did not return the inserted record"
+            )
+            try expect(
+                try await store.record(id: record.id) == record,
+                "record(id:) did not return the inserted record"
+            )
+            try expect(
+                try await store.records(owner: "alice") == [record],
+                "records(owner:) did not return the inserted record"
+            )
         }
 
         func missingRecords() async throws {
@@ -55,7 +64,10 @@ extension TokenStoreConformance {
             let other = TokenRecord.fixture(owner: "bob", name: "a", createdAt: start + 5)
             for record in [newer, other, older] { try await insert(record) }
             let listed = try await store.records(owner: "alice")
-            try expect(listed.map(\.id) == [older.id, newer.id], "records(owner:) gave \(listed.map(\.name)), expected [a, b]")
+            try expect(
+                listed.map(\.id) == [older.id, newer.id],
+                "records(owner:) gave \(listed.map(\.name)), expected [a, b]"
+            )
         }
 
         func nameUniquenessOnInsert() async throws {
@@ -66,19 +78,31 @@ extension TokenStoreConformance {
             try await insert(.fixture(owner: "bob", name: "ci"))
             try await insert(.fixture(owner: "alice", name: "old", revokedAt: start))
             try await insert(.fixture(owner: "alice", name: "old"))
-            try expect(try await store.records(owner: "alice").count == 3, "alice should hold ci, a revoked old and a live old")
+            try expect(
+                try await store.records(owner: "alice").count == 3,
+                "alice should hold ci, a revoked old and a live old"
+            )
         }
 
         func identityUniqueness() async throws {
             let record = TokenRecord.fixture(owner: "alice", name: "one")
             try await insert(record)
             let sameID = TokenRecord(
-                id: record.id, owner: "alice", name: "two", createdAt: start, expiresAt: nil,
+                id: record.id,
+                owner: "alice",
+                name: "two",
+                createdAt: start,
+                expiresAt: nil,
                 digest: TokenRecord.fixture().digest
             )
             try await expectError(.duplicateToken, "an insert with a repeated id") { try await insert(sameID) }
             let sameDigest = TokenRecord(
-                id: .random(), owner: "bob", name: "three", createdAt: start, expiresAt: nil, digest: record.digest
+                id: .random(),
+                owner: "bob",
+                name: "three",
+                createdAt: start,
+                expiresAt: nil,
+                digest: record.digest
             )
             try await expectError(.duplicateToken, "an insert with a repeated digest") { try await insert(sameDigest) }
             try expect(try await store.records(owner: "bob").isEmpty, "a refused insert left a record behind")
@@ -101,10 +125,19 @@ extension TokenStoreConformance {
             let second = TokenRecord.fixture(owner: "alice", name: "second")
             try await insert(first)
             try await insert(second)
-            let renamed = try await store.update(id: first.id) { $0.name = "renamed"; $0.scopes = ["read"] }
-            try expect(renamed.name == "renamed" && renamed.scopes == ["read"], "update did not return the changed record")
+            let renamed = try await store.update(id: first.id) {
+                $0.name = "renamed"
+                $0.scopes = ["read"]
+            }
+            try expect(
+                renamed.name == "renamed" && renamed.scopes == ["read"],
+                "update did not return the changed record"
+            )
             try expect(try await store.record(id: first.id) == renamed, "record(id:) does not show the update")
-            try expect(try await store.record(forDigest: first.digest) == renamed, "record(forDigest:) does not show the update")
+            try expect(
+                try await store.record(forDigest: first.digest) == renamed,
+                "record(forDigest:) does not show the update"
+            )
             try await expectError(.duplicateName, "a rename onto a live name") {
                 _ = try await store.update(id: first.id) { $0.name = "second" }
             }
@@ -156,9 +189,15 @@ extension TokenStoreConformance {
             let bobs = TokenRecord.fixture(owner: "bob", name: "a")
             for record in [a, b, old, bobs] { try await insert(record) }
             let revoked = try await store.revokeAll(owner: "alice", at: start)
-            try expect(Set(revoked.map(\.id)) == [a.id, b.id], "revokeAll changed \(revoked.map(\.name)), expected [a, b]")
+            try expect(
+                Set(revoked.map(\.id)) == [a.id, b.id],
+                "revokeAll changed \(revoked.map(\.name)), expected [a, b]"
+            )
             try expect(revoked.allSatisfy { $0.revokedAt == start }, "revokeAll did not set the revocation time")
-            try expect(try await store.record(id: old.id)?.revokedAt == start - 100, "revokeAll moved an earlier revocation")
+            try expect(
+                try await store.record(id: old.id)?.revokedAt == start - 100,
+                "revokeAll moved an earlier revocation"
+            )
             try expect(try await store.record(id: bobs.id)?.revokedAt == nil, "revokeAll touched another owner")
             try await insert(.fixture(owner: "alice", name: "a"))
         }
@@ -168,7 +207,10 @@ extension TokenStoreConformance {
             try await insert(record)
             try await store.delete(id: record.id)
             try expect(try await store.record(id: record.id) == nil, "a deleted record is still found by id")
-            try expect(try await store.record(forDigest: record.digest) == nil, "a deleted record is still found by digest")
+            try expect(
+                try await store.record(forDigest: record.digest) == nil,
+                "a deleted record is still found by digest"
+            )
             try expect(try await store.records(owner: "alice").isEmpty, "a deleted record is still listed")
             try await insert(.fixture(owner: "alice", name: "ci"))
         }
@@ -177,9 +219,15 @@ extension TokenStoreConformance {
             let record = TokenRecord.fixture(owner: "alice", name: "ci")
             try await insert(record)
             try await store.recordUse([record.id: start + 60])
-            try expect(try await store.record(id: record.id)?.lastUsedAt == start + 60, "recordUse did not set lastUsedAt")
+            try expect(
+                try await store.record(id: record.id)?.lastUsedAt == start + 60,
+                "recordUse did not set lastUsedAt"
+            )
             try await store.recordUse([record.id: start + 30, .random(): start])
-            try expect(try await store.record(id: record.id)?.lastUsedAt == start + 60, "recordUse moved lastUsedAt back")
+            try expect(
+                try await store.record(id: record.id)?.lastUsedAt == start + 60,
+                "recordUse moved lastUsedAt back"
+            )
         }
 
         func concurrentInsertsOfOneName() async throws {
@@ -188,7 +236,10 @@ extension TokenStoreConformance {
                 for _ in 0..<100 {
                     group.addTask {
                         do {
-                            try await store.insert(.fixture(owner: "alice", name: "race"), maximumLiveTokensPerOwner: nil)
+                            try await store.insert(
+                                .fixture(owner: "alice", name: "race"),
+                                maximumLiveTokensPerOwner: nil
+                            )
                             return true
                         } catch let error as TokenKitError where error.code == .duplicateName {
                             return false
@@ -197,7 +248,10 @@ extension TokenStoreConformance {
                 }
                 return try await group.reduce(into: [Bool]()) { $0.append($1) }
             }
-            try expect(outcomes.count { $0 } == 1, "\(outcomes.count { $0 }) of 100 concurrent inserts of one name succeeded")
+            try expect(
+                outcomes.count { $0 } == 1,
+                "\(outcomes.count { $0 }) of 100 concurrent inserts of one name succeeded"
+            )
             try expect(try await store.records(owner: "alice").count == 1, "the store holds more than one \"race\"")
         }
 
@@ -233,7 +287,10 @@ extension TokenStoreConformance {
             let liveNames = final.filter(\.holdsName).map(\.name)
             try expect(Set(liveNames).count == liveNames.count, "live names are not unique: \(liveNames.sorted())")
             for record in final {
-                try expect(try await store.record(forDigest: record.digest) == record, "look-up by digest disagrees with the listing")
+                try expect(
+                    try await store.record(forDigest: record.digest) == record,
+                    "look-up by digest disagrees with the listing"
+                )
             }
         }
     }

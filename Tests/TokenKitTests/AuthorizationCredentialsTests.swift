@@ -2,16 +2,18 @@ import Testing
 import TokenKit
 
 struct AuthorizationCredentialsTests {
-    @Test(arguments: [
-        ("Bearer abc", AuthorizationCredentials.Scheme.bearer, nil, "abc"),
-        ("bearer abc", .bearer, nil, "abc"),
-        ("BEARER   abc  ", .bearer, nil, "abc"),
-        ("\t Bearer\tabc\t", .bearer, nil, "abc"),
-        ("cpanel alice:tk_x", .cpanel, "alice", "tk_x"),
-        ("CPanel alice:tk_x", .cpanel, "alice", "tk_x"),
-        ("whm root:tk_x", .whm, "root", "tk_x"),
-        ("WHM root:a:b", .whm, "root", "a:b"),
-    ] as [(String, AuthorizationCredentials.Scheme, String?, String)])
+    @Test(
+        arguments: [
+            ("Bearer abc", AuthorizationCredentials.Scheme.bearer, nil, "abc"),
+            ("bearer abc", .bearer, nil, "abc"),
+            ("BEARER   abc  ", .bearer, nil, "abc"),
+            ("\t Bearer\tabc\t", .bearer, nil, "abc"),
+            ("cpanel alice:tk_x", .cpanel, "alice", "tk_x"),
+            ("CPanel alice:tk_x", .cpanel, "alice", "tk_x"),
+            ("whm root:tk_x", .whm, "root", "tk_x"),
+            ("WHM root:a:b", .whm, "root", "a:b"),
+        ] as [(String, AuthorizationCredentials.Scheme, String?, String)]
+    )
     func parses(header: String, scheme: AuthorizationCredentials.Scheme, user: String?, token: String) throws {
         let credentials = try AuthorizationCredentials(parsing: header)
         #expect(credentials.scheme == scheme)

@@ -25,7 +25,9 @@ final class NameBlindStore: TokenStore {
 
     func update(id: TokenID, _ change: @Sendable (inout TokenRecord) throws -> Void) throws -> TokenRecord {
         try records.withLock { records in
-            guard let index = records.firstIndex(where: { $0.id == id }) else { throw TokenKitError.tokenNotFound(id: id) }
+            guard let index = records.firstIndex(where: { $0.id == id }) else {
+                throw TokenKitError.tokenNotFound(id: id)
+            }
             try change(&records[index])
             return records[index]
         }
@@ -44,7 +46,9 @@ final class NameBlindStore: TokenStore {
 
     func delete(id: TokenID) throws {
         try records.withLock { records in
-            guard let index = records.firstIndex(where: { $0.id == id }) else { throw TokenKitError.tokenNotFound(id: id) }
+            guard let index = records.firstIndex(where: { $0.id == id }) else {
+                throw TokenKitError.tokenNotFound(id: id)
+            }
             records.remove(at: index)
         }
     }

@@ -102,7 +102,9 @@ struct ExpiryPolicyTests {
     @Test func refusesInconsistentConfigurations() {
         #expect(throws: TokenKitError.self) { try ExpiryPolicy(defaultLifetime: .zero) }
         #expect(throws: TokenKitError.self) { try ExpiryPolicy(allowsNeverExpiring: false, defaultLifetime: nil) }
-        #expect(throws: TokenKitError.self) { try ExpiryPolicy(allowsNeverExpiring: true, maximumLifetime: .seconds(100)) }
+        #expect(throws: TokenKitError.self) {
+            try ExpiryPolicy(allowsNeverExpiring: true, maximumLifetime: .seconds(100))
+        }
         #expect(throws: TokenKitError.self) {
             try ExpiryPolicy(allowsNeverExpiring: false, defaultLifetime: .seconds(200), maximumLifetime: .seconds(100))
         }

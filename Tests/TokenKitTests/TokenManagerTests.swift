@@ -59,7 +59,9 @@ struct TokenManagerLifecycleTests {
         #expect(try await manager.list(owner: "alice").map(\.name) == ["long"])
         #expect(try await manager.list(owner: "alice", including: [.expired]).map(\.name) == ["short"])
         #expect(try await manager.list(owner: "alice", including: [.revoked]).map(\.name) == ["gone"])
-        #expect(try await manager.list(owner: "alice", including: TokenStatus.all).map(\.name) == ["short", "long", "gone"])
+        #expect(
+            try await manager.list(owner: "alice", including: TokenStatus.all).map(\.name) == ["short", "long", "gone"]
+        )
     }
 
     @Test func revokeAllRevokesOnlyThatOwner() async throws {
@@ -155,7 +157,9 @@ struct TokenManagerErrorTests {
             maximumLifetime: .seconds(7 * 86_400)
         )
         let fixture = ManagerFixture(expiryPolicy: policy)
-        let never = await tokenKitError { _ = try await fixture.manager.create(owner: "alice", name: "a", expiry: .never) }
+        let never = await tokenKitError {
+            _ = try await fixture.manager.create(owner: "alice", name: "a", expiry: .never)
+        }
         #expect(never?.code == .neverExpiringRefused)
         let tooLong = await tokenKitError {
             _ = try await fixture.manager.create(owner: "alice", name: "a", expiry: .after(.seconds(8 * 86_400)))
@@ -193,7 +197,13 @@ struct TokenManagerErrorTests {
     ]
 
     @Test(arguments: badInputs)
-    func refusesBadInput(owner: String, name: String, scopes: Set<String>, networks: [String], code: TokenKitError.Code)
+    func refusesBadInput(
+        owner: String,
+        name: String,
+        scopes: Set<String>,
+        networks: [String],
+        code: TokenKitError.Code
+    )
         async throws
     {
         let fixture = ManagerFixture()
@@ -217,11 +227,15 @@ struct TokenManagerErrorTests {
 struct TokenManagerValidationTests {
     @Test func malformedTokensAreRejectedWithoutAStoreLookUp() async throws {
         let fixture = ManagerFixture()
-        for text in ["", "garbage", "tk_" + String(repeating: "0", count: 49), String(repeating: "x", count: 1_000_000)] {
+        for text in [
+            "", "garbage", "tk_" + String(repeating: "0", count: 49), String(repeating: "x", count: 1_000_000),
+        ] {
             #expect(try await fixture.manager.validate(text) == .rejected(.malformed))
         }
         #expect(fixture.audit.events.allSatisfy { $0.kind == .validationFailed && $0.rejection == .malformed })
-        #expect(fixture.audit.events.map(\.detail) == ["wrong_prefix", "wrong_prefix", "checksum_mismatch", "wrong_prefix"])
+        #expect(
+            fixture.audit.events.map(\.detail) == ["wrong_prefix", "wrong_prefix", "checksum_mismatch", "wrong_prefix"]
+        )
     }
 
     @Test func unknownWellFormedToken() async throws {
@@ -272,7 +286,9 @@ struct TokenManagerValidationTests {
         #expect(try await fixture.manager.validate(authorization: "cpanel alice:\(issued.secret)").record != nil)
         #expect(try await fixture.manager.validate(authorization: "WHM alice:\(issued.secret)").record != nil)
         #expect(try await fixture.manager.validate(authorization: "  Bearer \(issued.secret) ").record != nil)
-        #expect(try await fixture.manager.validate(authorization: "cpanel bob:\(issued.secret)") == .rejected(.wrongOwner))
+        #expect(
+            try await fixture.manager.validate(authorization: "cpanel bob:\(issued.secret)") == .rejected(.wrongOwner)
+        )
         #expect(try await fixture.manager.validate(authorization: "Basic \(issued.secret)") == .rejected(.malformed))
         #expect(try await fixture.manager.validate(authorization: "cpanel \(issued.secret)") == .rejected(.malformed))
         let wrongOwnerEvent = fixture.audit.events.first { $0.rejection == .wrongOwner }
@@ -284,7 +300,9 @@ struct TokenManagerValidationTests {
         let fixture = ManagerFixture()
         let valid = try await fixture.manager.create(owner: "alice", name: "a")
         #expect(try await fixture.manager.validate(valid.secret).authenticated().id == valid.record.id)
-        let reasons: [RejectionReason] = [.malformed, .unknown, .expired, .revoked, .addressNotAllowed, .missingScope, .wrongOwner]
+        let reasons: [RejectionReason] = [
+            .malformed, .unknown, .expired, .revoked, .addressNotAllowed, .missingScope, .wrongOwner,
+        ]
         var failures: [String] = []
         for reason in reasons {
             do {

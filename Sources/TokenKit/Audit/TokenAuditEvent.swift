@@ -67,7 +67,14 @@ public struct TokenAuditEvent: Hashable, Sendable, CustomStringConvertible {
     }
 
     init(_ kind: Kind, time: Date, record: TokenRecord, previousName: String? = nil) {
-        self.init(kind, time: time, owner: record.owner, tokenID: record.id, tokenName: record.name, previousName: previousName)
+        self.init(
+            kind,
+            time: time,
+            owner: record.owner,
+            tokenID: record.id,
+            tokenName: record.name,
+            previousName: previousName
+        )
     }
 
     /// A one-line summary for logs, such as

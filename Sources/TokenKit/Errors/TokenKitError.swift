@@ -106,7 +106,10 @@ extension TokenKitError {
 
     /// The error a store throws when a record with the same id or digest is already stored.
     public static func duplicateToken(id: TokenID) -> TokenKitError {
-        TokenKitError(.duplicateToken, "A token with id \(id) or the same digest is already stored; generate a new token.")
+        TokenKitError(
+            .duplicateToken,
+            "A token with id \(id) or the same digest is already stored; generate a new token."
+        )
     }
 }
 

@@ -44,7 +44,10 @@ public struct TokenFormat: Hashable, Sendable {
     public init(prefix: String = "tk", randomBits: Int = 256) throws(TokenKitError) {
         let utf8 = Array(prefix.utf8)
         guard (1...16).contains(utf8.count),
-            utf8.allSatisfy({ (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) })
+            utf8.allSatisfy({
+                (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0)
+                    || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0)
+            })
         else {
             throw TokenKitError(.invalidConfiguration, "A token prefix must be 1 to 16 characters of a-z and 0-9.")
         }

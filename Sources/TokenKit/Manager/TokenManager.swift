@@ -211,7 +211,8 @@ public final class TokenManager: Sendable {
     /// The owner's token that holds `name`.
     private func liveToken(owner: String, name: String) async throws -> TokenRecord {
         try InputRules.validateOwner(owner)
-        guard let record = try await store.records(owner: owner).first(where: { $0.holdsName && $0.name == name }) else {
+        guard let record = try await store.records(owner: owner).first(where: { $0.holdsName && $0.name == name })
+        else {
             throw TokenKitError.tokenNotFound(name)
         }
         return record

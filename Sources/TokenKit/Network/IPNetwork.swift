@@ -59,7 +59,10 @@ public struct IPNetwork: Hashable, Sendable, CustomStringConvertible, LosslessSt
         // An IPv4-mapped IPv6 network (::ffff:192.0.2.0/120) is the IPv4 network it maps.
         if address.family == .ipv4 && parts[0].contains(":") {
             guard prefixLength >= 96 else {
-                throw TokenKitError(.invalidNetwork, "\"\(text.prefix(64))\" mixes IPv4-mapped and other IPv6 addresses.")
+                throw TokenKitError(
+                    .invalidNetwork,
+                    "\"\(text.prefix(64))\" mixes IPv4-mapped and other IPv6 addresses."
+                )
             }
             prefixLength -= 96
         }

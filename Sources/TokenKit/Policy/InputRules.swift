@@ -19,7 +19,10 @@ enum InputRules {
     /// A scope is 1 to 64 characters of `A-Z a-z 0-9 _ . : -`; a token holds at most 100.
     static func validateScopes(_ scopes: Set<String>) throws(TokenKitError) {
         guard scopes.count <= maximumScopes else {
-            throw TokenKitError(.invalidScope, "An API token may hold at most \(maximumScopes) scopes; you gave \(scopes.count).")
+            throw TokenKitError(
+                .invalidScope,
+                "An API token may hold at most \(maximumScopes) scopes; you gave \(scopes.count)."
+            )
         }
         for scope in scopes {
             guard (1...64).contains(scope.utf8.count), scope.utf8.allSatisfy(isScopeCharacter) else {

@@ -23,7 +23,10 @@ public struct NamePolicy: Hashable, Sendable {
         guard (1...255).contains(maximumLength) else {
             throw TokenKitError(.invalidConfiguration, "A name policy's maximum length must be 1 to 255.")
         }
-        guard punctuation.utf8.allSatisfy({ $0 != UInt8(ascii: ":") && (0x21...0x7e).contains($0) && !isAlphanumeric($0) }) else {
+        guard
+            punctuation.utf8.allSatisfy({ $0 != UInt8(ascii: ":") && (0x21...0x7e).contains($0) && !isAlphanumeric($0) }
+            )
+        else {
             throw TokenKitError(
                 .invalidConfiguration,
                 "A name policy's punctuation must be printable ASCII symbols other than \":\"."
@@ -54,7 +57,8 @@ public struct NamePolicy: Hashable, Sendable {
     public var rule: String {
         let symbols = punctuation.map { "“\($0)”" }
         let allowed = (["A-Z", "a-z", "0-9"] + symbols)
-        return "use 1 to \(maximumLength) characters of \(allowed.dropLast().joined(separator: ", ")) and \(allowed.last!)"
+        return
+            "use 1 to \(maximumLength) characters of \(allowed.dropLast().joined(separator: ", ")) and \(allowed.last!)"
     }
 
     public static func == (lhs: NamePolicy, rhs: NamePolicy) -> Bool {
@@ -80,5 +84,8 @@ private func isAlphanumeric(_ byte: UInt8) -> Bool {
 /// `text` in quotes for a message, cut short and with control characters escaped.
 func quoted(_ text: String) -> String {
     let shown = text.count > 60 ? String(text.prefix(60)) + "…" : text
-    return "\"" + shown.unicodeScalars.map { $0.properties.generalCategory == .control ? $0.escaped(asASCII: true) : String($0) }.joined() + "\""
+    return "\""
+        + shown.unicodeScalars.map {
+            $0.properties.generalCategory == .control ? $0.escaped(asASCII: true) : String($0)
+        }.joined() + "\""
 }
