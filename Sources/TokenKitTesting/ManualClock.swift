@@ -20,6 +20,7 @@ public final class ManualClock: TokenClock {
         current = Mutex(start)
     }
 
+    /// The date the clock was last set or advanced to.
     public func now() -> Date {
         current.withLock { $0 }
     }

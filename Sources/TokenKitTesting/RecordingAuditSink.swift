@@ -8,6 +8,7 @@ public final class RecordingAuditSink: TokenAuditSink {
     /// Creates an empty sink.
     public init() {}
 
+    /// Keeps `event`.
     public func record(_ event: TokenAuditEvent) {
         storage.withLock { $0.append(event) }
     }

@@ -53,6 +53,7 @@ public struct TokenStoreConformance: Sendable {
         /// Concurrent renames and revokes leave exactly one consistent state.
         case concurrentRenameAndRevoke
 
+        /// The check's name.
         public var description: String { rawValue }
     }
 
@@ -63,6 +64,7 @@ public struct TokenStoreConformance: Sendable {
         /// What the store did, against what the contract requires.
         public let message: String
 
+        /// The check and what went wrong.
         public var description: String { "TokenStore conformance check \(check) failed: \(message)" }
     }
 

@@ -22,6 +22,7 @@ public struct TokenAuditEvent: Hashable, Sendable, CustomStringConvertible {
         /// A presented token was rejected; ``TokenAuditEvent/rejection`` says why.
         public static let validationFailed = Kind("token.validation_failed")
 
+        /// The stable name.
         public var description: String { rawValue }
     }
 

@@ -55,6 +55,7 @@ public struct AuthorizationCredentials: Hashable, Sendable, CustomStringConverti
         self.scheme = scheme
     }
 
+    /// The scheme and user, with the token redacted.
     public var description: String {
         "AuthorizationCredentials(scheme: \(scheme.rawValue), user: \(user ?? "nil"), token: <redacted>)"
     }

@@ -26,6 +26,7 @@ public struct AuthorizationHeaderError: Error, Hashable, Sendable, CustomStringC
         /// A stable, machine-readable name, such as `"unsupported_scheme"`.
         public var code: String { base.rawValue }
 
+        /// The reason's stable code.
         public var description: String { code }
     }
 
@@ -37,6 +38,7 @@ public struct AuthorizationHeaderError: Error, Hashable, Sendable, CustomStringC
         self.reason = reason
     }
 
+    /// What is wrong and what to do, for people.
     public var description: String {
         switch reason {
         case .empty: "The Authorization header is empty."

@@ -15,5 +15,6 @@ public struct SystemClock: TokenClock {
     /// Creates the clock.
     public init() {}
 
+    /// The current system date.
     public func now() -> Date { Date() }
 }

@@ -21,6 +21,7 @@ public struct TokenKitError: Error, Hashable, Sendable, CustomStringConvertible 
             self.rawValue = rawValue
         }
 
+        /// The stable name.
         public var description: String { rawValue }
 
         /// A token name breaks the ``NamePolicy``.
@@ -76,6 +77,7 @@ public struct TokenKitError: Error, Hashable, Sendable, CustomStringConvertible 
         self.message = message
     }
 
+    /// The message followed by the code in brackets.
     public var description: String { "\(message) [\(code)]" }
 }
 

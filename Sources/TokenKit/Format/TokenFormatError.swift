@@ -26,6 +26,7 @@ public struct TokenFormatError: Error, Hashable, Sendable, CustomStringConvertib
         /// A stable, machine-readable name for the reason, such as `"checksum_mismatch"`.
         public var code: String { base.rawValue }
 
+        /// The reason's stable code.
         public var description: String { code }
     }
 
@@ -37,6 +38,7 @@ public struct TokenFormatError: Error, Hashable, Sendable, CustomStringConvertib
         self.reason = reason
     }
 
+    /// What is wrong and what to do, for people.
     public var description: String {
         switch reason {
         case .wrongPrefix: "The token does not start with this service's prefix; check that you copied the right token."

@@ -26,8 +26,10 @@ public struct HMACSHA256Hasher: TokenHasher {
         self.outer = outer
     }
 
+    /// `"hmac-sha256"`.
     public var algorithm: String { "hmac-sha256" }
 
+    /// Returns HMAC-SHA-256(key, bytes).
     public func digest(_ bytes: UnsafeRawBufferPointer) -> TokenDigest {
         var innerHash = inner
         innerHash.update(bytes)

@@ -6,8 +6,10 @@ public struct SHA256Hasher: TokenHasher {
     /// Creates the hasher.
     public init() {}
 
+    /// `"sha256"`.
     public var algorithm: String { "sha256" }
 
+    /// Returns SHA-256(bytes).
     public func digest(_ bytes: UnsafeRawBufferPointer) -> TokenDigest {
         SHA256.hash(bytes)
     }

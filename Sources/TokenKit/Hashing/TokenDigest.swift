@@ -74,6 +74,7 @@ public struct TokenDigest: Hashable, Sendable {
         ((lhs.w0 ^ rhs.w0) | (lhs.w1 ^ rhs.w1) | (lhs.w2 ^ rhs.w2) | (lhs.w3 ^ rhs.w3)) == 0
     }
 
+    /// Hashes one word of the digest, which is already uniformly distributed.
     public func hash(into hasher: inout Hasher) {
         // A digest is already uniformly distributed; one word is plenty for the dictionary, and
         // `Hasher` is seeded per process, so bucket positions still cannot be predicted from outside.

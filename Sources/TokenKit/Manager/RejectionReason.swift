@@ -37,5 +37,6 @@ public struct RejectionReason: Hashable, Sendable, CustomStringConvertible {
     /// A stable, machine-readable name, such as `"address_not_allowed"`.
     public var code: String { base.rawValue }
 
+    /// The reason's stable code.
     public var description: String { code }
 }

@@ -42,5 +42,6 @@ public struct AuthenticationFailure: Error, Hashable, Sendable, CustomStringConv
     /// Creates the failure.
     public init() {}
 
+    /// The one message a client may be shown.
     public var description: String { "Authentication failed: the API token is not valid." }
 }

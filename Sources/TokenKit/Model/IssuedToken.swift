@@ -14,12 +14,15 @@ public struct IssuedToken: Sendable, CustomStringConvertible, CustomDebugStringC
         self.secret = secret
     }
 
+    /// The record's id, owner and name, with the secret redacted.
     public var description: String {
         "IssuedToken(id: \(record.id), owner: \(record.owner), name: \(record.name), secret: <redacted>)"
     }
 
+    /// The same as ``description``: the secret redacted.
     public var debugDescription: String { description }
 
+    /// A mirror for `dump` and debuggers, with the secret redacted.
     public var customMirror: Mirror {
         Mirror(self, children: ["record": record, "secret": "<redacted>"], displayStyle: .struct)
     }

@@ -28,10 +28,12 @@ public struct TokenID: Hashable, Sendable, Comparable, LosslessStringConvertible
         self.init(high: high, low: low)
     }
 
+    /// The id as 32 lowercase hexadecimal digits.
     public var description: String {
         hex(high) + hex(low)
     }
 
+    /// Orders ids by their bits, for stable sorting.
     public static func < (lhs: TokenID, rhs: TokenID) -> Bool {
         (lhs.high, lhs.low) < (rhs.high, rhs.low)
     }

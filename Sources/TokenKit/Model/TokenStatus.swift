@@ -19,6 +19,7 @@ public struct TokenStatus: Hashable, Sendable, CustomStringConvertible {
     /// The token was revoked and never validates again.
     public static let revoked = TokenStatus("revoked")
 
+    /// The stable name.
     public var description: String { rawValue }
 }
 

@@ -60,6 +60,7 @@ public struct IPAddress: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The address in its canonical text form (RFC 5952 for IPv6).
     public var description: String {
         switch family {
         case .ipv4:

@@ -85,6 +85,7 @@ public struct IPNetwork: Hashable, Sendable, CustomStringConvertible, LosslessSt
         return address.high & mask.high == self.address.high && address.low & mask.low == self.address.low
     }
 
+    /// The network in CIDR notation, such as `192.0.2.0/24`.
     public var description: String { "\(address)/\(prefixLength)" }
 
     private static func mask(_ prefixLength: Int, family: IPAddress.Family) -> (high: UInt64, low: UInt64) {

@@ -61,10 +61,12 @@ public struct NamePolicy: Hashable, Sendable {
             "use 1 to \(maximumLength) characters of \(allowed.dropLast().joined(separator: ", ")) and \(allowed.last!)"
     }
 
+    /// Whether two policies accept the same names.
     public static func == (lhs: NamePolicy, rhs: NamePolicy) -> Bool {
         lhs.maximumLength == rhs.maximumLength && lhs.punctuationBytes == rhs.punctuationBytes
     }
 
+    /// Hashes the parts that decide which names are accepted.
     public func hash(into hasher: inout Hasher) {
         hasher.combine(maximumLength)
         hasher.combine(punctuationBytes)

@@ -15,6 +15,7 @@ public final class InMemoryTokenStore: TokenStore {
     /// The number of records held, of every status.
     public var count: Int { index.withLock { $0.count } }
 
+    /// Adds `record`; see ``TokenStore/insert(_:maximumLiveTokensPerOwner:)``.
     public func insert(_ record: TokenRecord, maximumLiveTokensPerOwner: Int?) throws {
         try index.withLock { (index) throws(TokenKitError) in
             try index.prepareInsert(record, maximumLiveTokensPerOwner: maximumLiveTokensPerOwner)
@@ -22,18 +23,22 @@ public final class InMemoryTokenStore: TokenStore {
         }
     }
 
+    /// The record with `digest`, found with one dictionary probe.
     public func record(forDigest digest: TokenDigest) -> TokenRecord? {
         index.withLock { $0.record(forDigest: digest) }
     }
 
+    /// The record with `id`.
     public func record(id: TokenID) -> TokenRecord? {
         index.withLock { $0.record(id: id) }
     }
 
+    /// The owner's records of every status, oldest first.
     public func records(owner: String) -> [TokenRecord] {
         index.withLock { $0.records(owner: owner) }
     }
 
+    /// Applies `change` atomically; see ``TokenStore/update(id:_:)``.
     public func update(id: TokenID, _ change: @Sendable (inout TokenRecord) throws -> Void) throws -> TokenRecord {
         try index.withLock { index in
             let updated = try index.prepareUpdate(id: id, change)
@@ -42,6 +47,7 @@ public final class InMemoryTokenStore: TokenStore {
         }
     }
 
+    /// Revokes the owner's live records as of `date`.
     public func revokeAll(owner: String, at date: Date) -> [TokenRecord] {
         index.withLock { index in
             let revoked = index.prepareRevokeAll(owner: owner, at: date)
@@ -50,12 +56,14 @@ public final class InMemoryTokenStore: TokenStore {
         }
     }
 
+    /// Removes the record with `id`.
     public func delete(id: TokenID) throws {
         try index.withLock { (index) throws(TokenKitError) in
             guard index.remove(id: id) != nil else { throw .tokenNotFound(id: id) }
         }
     }
 
+    /// Moves last-used times forward.
     public func recordUse(_ uses: [TokenID: Date]) {
         index.withLock { index in
             for record in index.prepareRecordUse(uses) { index.put(record) }
