@@ -30,6 +30,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // Run under valgrind by .ci/allocation-check to prove hashing allocates nothing per token.
+        .executableTarget(
+            name: "tokenkit-allocation-check",
+            dependencies: ["TokenKit"],
+            path: "Tests/AllocationCheck",
+            swiftSettings: swiftSettings
+        ),
+
         .testTarget(
             name: "TokenKitTests",
             dependencies: ["TokenKit", "TokenKitTesting"],
