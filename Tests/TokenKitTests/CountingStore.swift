@@ -26,7 +26,10 @@ final class CountingStore: TokenStore {
 
     func records(owner: String) async throws -> [TokenRecord] { try await inner.records(owner: owner) }
 
-    func update(id: TokenID, _ change: @Sendable (inout TokenRecord) throws -> Void) async throws -> TokenRecord {
+    func update(
+        id: TokenID,
+        _ change: @escaping @Sendable (inout TokenRecord) throws -> Void
+    ) async throws -> TokenRecord {
         try await inner.update(id: id, change)
     }
 

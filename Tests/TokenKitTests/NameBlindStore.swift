@@ -23,7 +23,7 @@ final class NameBlindStore: TokenStore {
         records.withLock { $0.filter { $0.owner == owner }.sorted { $0.createdAt < $1.createdAt } }
     }
 
-    func update(id: TokenID, _ change: @Sendable (inout TokenRecord) throws -> Void) throws -> TokenRecord {
+    func update(id: TokenID, _ change: @escaping @Sendable (inout TokenRecord) throws -> Void) throws -> TokenRecord {
         try records.withLock { records in
             guard let index = records.firstIndex(where: { $0.id == id }) else {
                 throw TokenKitError.tokenNotFound(id: id)

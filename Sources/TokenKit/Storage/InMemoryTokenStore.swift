@@ -39,7 +39,10 @@ public final class InMemoryTokenStore: TokenStore {
     }
 
     /// Applies `change` atomically; see ``TokenStore/update(id:_:)``.
-    public func update(id: TokenID, _ change: @Sendable (inout TokenRecord) throws -> Void) throws -> TokenRecord {
+    public func update(
+        id: TokenID,
+        _ change: @escaping @Sendable (inout TokenRecord) throws -> Void
+    ) throws -> TokenRecord {
         try index.withLock { index in
             let updated = try index.prepareUpdate(id: id, change)
             index.put(updated)

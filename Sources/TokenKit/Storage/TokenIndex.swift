@@ -38,6 +38,14 @@ struct TokenIndex: Sendable {
     /// Every record, in no particular order.
     var allRecords: [TokenRecord] { slots.compactMap { $0 } }
 
+    /// The number of slots, used and free: the bound for ``records(inSlots:)``.
+    var slotCount: Int { slots.count }
+
+    /// The records in a range of slots, so that a large index can be walked a piece at a time.
+    func records(inSlots range: Range<Int>) -> [TokenRecord] {
+        slots[range.clamped(to: 0..<slots.count)].compactMap { $0 }
+    }
+
     // MARK: Contract checks
 
     /// Checks that `record` may be inserted.

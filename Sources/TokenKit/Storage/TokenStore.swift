@@ -58,12 +58,16 @@ public protocol TokenStore: Sendable {
     /// the result and writes it.
     ///
     /// `change` may throw to abandon the update; the store then rethrows that error and changes
-    /// nothing. It must not change the record's id, owner, digest or creation time.
+    /// nothing. It must not change the record's id, owner, digest or creation time, and must not
+    /// call the store: stores may run it while holding their lock.
     ///
     /// - Returns: The record as written.
     /// - Throws: What `change` throws; ``TokenKitError`` with code
     ///   ``TokenKitError/Code/tokenNotFound`` or ``TokenKitError/Code/duplicateName``.
-    func update(id: TokenID, _ change: @Sendable (inout TokenRecord) throws -> Void) async throws -> TokenRecord
+    func update(
+        id: TokenID,
+        _ change: @escaping @Sendable (inout TokenRecord) throws -> Void
+    ) async throws -> TokenRecord
 
     /// Revokes, as of `date`, every record of `owner` that holds its name or whose revocation is
     /// scheduled after `date`.

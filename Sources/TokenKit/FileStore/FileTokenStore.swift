@@ -1,0 +1,194 @@
+import Dispatch
+import Foundation
+import Synchronization
+
+/// A ``TokenStore`` in one file: durable, crash-safe, and shared by every process that opens it.
+///
+/// ```swift
+/// let store = try FileTokenStore(path: "/var/lib/myserver/tokens.tkstore")
+/// let manager = TokenManager(store: store)
+/// ```
+///
+/// - **Durable.** A mutating call returns only once its change is on stable storage. Calls that
+///   arrive together share one `fdatasync` (group commit).
+/// - **Crash-safe.** The file is an append-only log of checksummed batches. After `kill -9` or a
+///   power loss the store opens with every change whose call had returned; a write cut short is
+///   discarded. Damage anywhere else stops `init` with a ``TokenKitError/Code/storeCorrupted``
+///   error naming the offset, unless ``Options/recovery`` asks to salvage.
+/// - **Shared.** Servers and command-line tools may open the same file at once. Writers take an
+///   advisory lock on `<path>.lock` (with ``Options/lockTimeout``); every call first picks up other
+///   processes' changes, so a token revoked elsewhere is refused by the very next validation.
+/// - **Fast.** Records live in memory, indexed at open; a look-up checks a change counter shared
+///   through `<path>.lock` and reads the disk only when another process has written.
+/// - **Private.** The file is created with mode 0600, and a file group or others may read or
+///   write is refused unless ``Options/allowInsecurePermissions`` is set.
+///
+/// Dead entries (replaced or removed records) are compacted away: the live records are written to
+/// a new file, which is synced and renamed over the old one, while readers go on being served.
+///
+/// `init` blocks while it reads the file; open stores at start-up. Do not delete `<path>.lock`
+/// while any process has the store open.
+public final class FileTokenStore: TokenStore {
+    /// The path of the store file.
+    public let path: String
+    /// The options the store was opened with.
+    public let options: Options
+    /// What opening the store found and did.
+    public let openReport: OpenReport
+
+    /// The `.lock` file: its `flock` serialises writers across processes.
+    let lockFile: POSIXFile
+    /// Everything the store knows, behind one lock.
+    let state: Mutex<State>
+    /// Writes waiting for the writer queue.
+    let pending = Mutex(PendingWrites())
+    /// The serial queue that commits writes; blocking I/O stays off Swift's cooperative pool.
+    let writerQueue = DispatchQueue(label: "TokenKit.FileTokenStore.writer")
+
+    /// The store's in-memory state.
+    struct State {
+        var index = TokenIndex()
+        /// The file being read and appended to.
+        var file: POSIXFile
+        /// Its identity, to notice a compacted file renamed over it.
+        var fileStatus: POSIXFile.Status
+        /// The end of the last complete group read or written.
+        var committedEnd: Int
+        /// The sequence number of that group.
+        var lastSequence: UInt64
+        /// Log entries in the file, live or dead, to decide when to compact.
+        var logEntries: Int
+        /// The shared change counter as last seen.
+        var seenChange: UInt64
+        /// Where a write of this process is being appended; catch-up must not read past it.
+        var appendingFrom: Int?
+        /// The mapped page of the `.lock` file.
+        let shared: SharedPage
+    }
+
+    /// Opens the store at `path`, creating it (mode 0600) if it does not exist.
+    ///
+    /// - Throws: ``TokenKitError`` with code ``TokenKitError/Code/insecurePermissions``,
+    ///   ``TokenKitError/Code/storeCorrupted``, ``TokenKitError/Code/storeLocked`` or
+    ///   ``TokenKitError/Code/storageFailure``, each with a message that says what to do.
+    public init(path: String, options: Options = Options()) throws(TokenKitError) {
+        self.path = path
+        self.options = options
+        try Self.createIfAbsent(path)
+        let file = try POSIXFile(openingExisting: path)
+        let status = try file.status()
+        try Self.checkFile(status, path: path, options: options)
+        lockFile = try POSIXFile(openingOrCreating: path + ".lock")
+        try Self.checkFile(try lockFile.status(), path: lockFile.path, options: options)
+        let shared = try SharedPage(file: lockFile)
+        var state = State(
+            file: file,
+            fileStatus: status,
+            committedEnd: StoreFileFormat.headerSize,
+            lastSequence: 0,
+            logEntries: 0,
+            seenChange: shared.changeCounter,
+            shared: shared
+        )
+        var report = OpenReport(
+            recordsLoaded: 0,
+            discardedTailBytes: 0,
+            damagedFileMovedTo: nil,
+            skippedDamagedBytes: 0
+        )
+        try Self.load(&state, report: &report, path: path, lockFile: lockFile, options: options)
+        report.recordsLoaded = state.index.count
+        self.openReport = report
+        self.state = Mutex(state)
+    }
+
+    /// The number of records held, of every status.
+    public var count: Int {
+        get throws {
+            try read { $0.count }
+        }
+    }
+
+    /// The sequence number of the last commit: how many groups have been committed.
+    var commitCount: UInt64 { state.withLock { $0.lastSequence } }
+
+    /// The log entries in the file, live or dead.
+    var logEntryCount: Int { state.withLock { $0.logEntries } }
+
+    // MARK: TokenStore
+
+    /// Adds `record` durably; see ``TokenStore/insert(_:maximumLiveTokensPerOwner:)``.
+    public func insert(_ record: TokenRecord, maximumLiveTokensPerOwner: Int?) async throws {
+        try await commit { index in
+            try index.prepareInsert(record, maximumLiveTokensPerOwner: maximumLiveTokensPerOwner)
+            return ([.put(record)], ())
+        }
+    }
+
+    /// The record with `digest`, from memory, after picking up other processes' changes.
+    public func record(forDigest digest: TokenDigest) throws -> TokenRecord? {
+        try read { $0.record(forDigest: digest) }
+    }
+
+    /// The record with `id`.
+    public func record(id: TokenID) throws -> TokenRecord? {
+        try read { $0.record(id: id) }
+    }
+
+    /// The owner's records of every status, oldest first.
+    public func records(owner: String) throws -> [TokenRecord] {
+        try read { $0.records(owner: owner) }
+    }
+
+    /// Applies `change` atomically and durably; see ``TokenStore/update(id:_:)``.
+    public func update(
+        id: TokenID,
+        _ change: @escaping @Sendable (inout TokenRecord) throws -> Void
+    ) async throws -> TokenRecord {
+        try await commit { index in
+            let updated = try index.prepareUpdate(id: id, change)
+            return ([.put(updated)], updated)
+        }
+    }
+
+    /// Revokes the owner's live records as of `date`, durably.
+    public func revokeAll(owner: String, at date: Date) async throws -> [TokenRecord] {
+        try await commit { index in
+            let revoked = index.prepareRevokeAll(owner: owner, at: date)
+            return (revoked.map(LogEntry.put), revoked)
+        }
+    }
+
+    /// Removes the record with `id`, durably.
+    public func delete(id: TokenID) async throws {
+        try await commit { index in
+            guard index.record(id: id) != nil else { throw TokenKitError.tokenNotFound(id: id) }
+            return ([.remove(id)], ())
+        }
+    }
+
+    /// Moves last-used times forward, durably.
+    public func recordUse(_ uses: [TokenID: Date]) async throws {
+        try await commit { index in
+            (index.prepareRecordUse(uses).map(LogEntry.put), ())
+        }
+    }
+
+    // MARK: Reading
+
+    /// Runs `body` on the index after picking up any change another process has committed.
+    private func read<T>(_ body: (TokenIndex) -> T) throws(TokenKitError) -> T {
+        try state.withLock { (state) throws(TokenKitError) -> T in
+            try refresh(&state)
+            return body(state.index)
+        }
+    }
+
+    /// Picks up other processes' changes, if the shared counter says there are any.
+    func refresh(_ state: inout State) throws(TokenKitError) {
+        let change = state.shared.changeCounter
+        guard change != state.seenChange else { return }
+        state.seenChange = change
+        try catchUp(&state, holdingLock: false)
+    }
+}

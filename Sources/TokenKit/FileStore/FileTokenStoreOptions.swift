@@ -1,0 +1,65 @@
+extension FileTokenStore {
+    /// How a ``FileTokenStore`` opens and writes its file. Every setting has a safe default.
+    public struct Options: Sendable {
+        /// When a write reaches stable storage.
+        public enum Durability: Sendable {
+            /// Every mutating call returns only after its change is on stable storage (`fdatasync`,
+            /// or `F_FULLFSYNC` on Apple platforms). The default.
+            case synchronous
+            /// Changes are written but not forced to stable storage: a power loss can lose the
+            /// latest of them. For tests only.
+            case unsynchronized
+        }
+
+        /// What to do when the file is damaged before its end.
+        public enum Recovery: Sendable {
+            /// Refuse to open, with a ``TokenKitError/Code/storeCorrupted`` error that names the
+            /// offset. The default: nothing is changed or dropped.
+            case refuse
+            /// Keep every intact record, move the damaged file aside (its new path is in
+            /// ``FileTokenStore/OpenReport/damagedFileMovedTo``), and write a clean store.
+            case salvageIntactRecords
+        }
+
+        /// When writes reach stable storage. Default: ``Durability/synchronous``.
+        public var durability: Durability
+        /// How long to wait for another process's write lock before failing with
+        /// ``TokenKitError/Code/storeLocked``. Default: 10 seconds.
+        public var lockTimeout: Duration
+        /// Whether to open a store file that group or others may read or write. Default: `false`.
+        public var allowInsecurePermissions: Bool
+        /// What to do with a file damaged before its end. Default: ``Recovery/refuse``.
+        public var recovery: Recovery
+        /// The fewest dead log entries (replaced or removed records) that trigger compaction, which
+        /// also waits until dead entries outnumber live records. Default: 10,000.
+        public var compactionThreshold: Int
+
+        /// Creates options; every parameter has the default described on its property.
+        public init(
+            durability: Durability = .synchronous,
+            lockTimeout: Duration = .seconds(10),
+            allowInsecurePermissions: Bool = false,
+            recovery: Recovery = .refuse,
+            compactionThreshold: Int = 10_000
+        ) {
+            self.durability = durability
+            self.lockTimeout = lockTimeout
+            self.allowInsecurePermissions = allowInsecurePermissions
+            self.recovery = recovery
+            self.compactionThreshold = compactionThreshold
+        }
+    }
+
+    /// What opening the store found and did.
+    public struct OpenReport: Hashable, Sendable {
+        /// The records loaded.
+        public var recordsLoaded: Int
+        /// Bytes of an interrupted last write that were discarded: a commit cut short by a crash,
+        /// whose call had not returned.
+        public var discardedTailBytes: Int
+        /// Where the damaged file was moved by ``Options/Recovery/salvageIntactRecords``, if it was.
+        public var damagedFileMovedTo: String?
+        /// Bytes of damaged data skipped by salvage.
+        public var skippedDamagedBytes: Int
+    }
+}

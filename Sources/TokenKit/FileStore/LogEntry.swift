@@ -1,0 +1,125 @@
+import Foundation
+
+/// One change in a `FileTokenStore` log: every store operation is a sequence of these.
+enum LogEntry: Sendable, Equatable {
+    /// Add a record, or replace the record with its id.
+    case put(TokenRecord)
+    /// Remove the record with this id.
+    case remove(TokenID)
+
+    private static let putKind: UInt8 = 1
+    private static let removeKind: UInt8 = 2
+
+    private struct DateFlags: OptionSet {
+        let rawValue: UInt8
+        static let expires = DateFlags(rawValue: 1)
+        static let lastUsed = DateFlags(rawValue: 2)
+        static let revoked = DateFlags(rawValue: 4)
+    }
+
+    func encode(into writer: inout ByteWriter) {
+        switch self {
+        case .remove(let id):
+            writer.u8(Self.removeKind)
+            Self.encode(id, into: &writer)
+        case .put(let record):
+            writer.u8(Self.putKind)
+            Self.encode(record.id, into: &writer)
+            writer.raw(record.digest.bytes)
+            writer.date(record.createdAt)
+            var flags: DateFlags = []
+            if record.expiresAt != nil { flags.insert(.expires) }
+            if record.lastUsedAt != nil { flags.insert(.lastUsed) }
+            if record.revokedAt != nil { flags.insert(.revoked) }
+            writer.u8(flags.rawValue)
+            for date in [record.expiresAt, record.lastUsedAt, record.revokedAt] {
+                if let date { writer.date(date) }
+            }
+            writer.string(record.owner)
+            writer.string(record.name)
+            writer.u16(UInt16(record.scopes.count))
+            for scope in record.scopes.sorted() { writer.string(scope) }
+            writer.u16(UInt16(record.allowedNetworks.count))
+            for network in record.allowedNetworks {
+                let address = network.address
+                writer.u8(address.family == .ipv4 ? 4 : 6)
+                writer.u8(UInt8(network.prefixLength))
+                if address.family == .ipv6 { writer.u64(address.high) }
+                writer.u64(address.low)
+            }
+        }
+    }
+
+    static func decode(from reader: inout ByteReader) throws(ByteReader.Malformed) -> LogEntry {
+        switch try reader.u8() {
+        case removeKind:
+            return .remove(try decodeID(from: &reader))
+        case putKind:
+            let id = try decodeID(from: &reader)
+            guard let digest = TokenDigest(bytes: try reader.raw(32)) else { throw ByteReader.Malformed() }
+            let createdAt = try reader.date()
+            let flags = DateFlags(rawValue: try reader.u8())
+            guard flags.isSubset(of: [.expires, .lastUsed, .revoked]) else { throw ByteReader.Malformed() }
+            let expiresAt = flags.contains(.expires) ? try reader.date() : nil
+            let lastUsedAt = flags.contains(.lastUsed) ? try reader.date() : nil
+            let revokedAt = flags.contains(.revoked) ? try reader.date() : nil
+            let owner = try reader.string()
+            let name = try reader.string()
+            var scopes: Set<String> = []
+            for _ in 0..<(try reader.u16()) { scopes.insert(try reader.string()) }
+            var networks: [IPNetwork] = []
+            for _ in 0..<(try reader.u16()) {
+                let family = try reader.u8()
+                let prefixLength = Int(try reader.u8())
+                let address: IPAddress
+                switch family {
+                case 4: address = IPAddress(family: .ipv4, high: 0, low: try reader.u64())
+                case 6:
+                    let high = try reader.u64()
+                    address = IPAddress(family: .ipv6, high: high, low: try reader.u64())
+                default: throw ByteReader.Malformed()
+                }
+                guard let network = try? IPNetwork(address: address, prefixLength: prefixLength) else {
+                    throw ByteReader.Malformed()
+                }
+                networks.append(network)
+            }
+            return .put(
+                TokenRecord(
+                    id: id,
+                    owner: owner,
+                    name: name,
+                    createdAt: createdAt,
+                    expiresAt: expiresAt,
+                    scopes: scopes,
+                    allowedNetworks: networks,
+                    lastUsedAt: lastUsedAt,
+                    revokedAt: revokedAt,
+                    digest: digest
+                )
+            )
+        default:
+            throw ByteReader.Malformed()
+        }
+    }
+
+    private static func encode(_ id: TokenID, into writer: inout ByteWriter) {
+        writer.u64(id.high)
+        writer.u64(id.low)
+    }
+
+    private static func decodeID(from reader: inout ByteReader) throws(ByteReader.Malformed) -> TokenID {
+        let high = try reader.u64()
+        return TokenID(high: high, low: try reader.u64())
+    }
+}
+
+extension TokenIndex {
+    /// Applies one log entry.
+    mutating func apply(_ entry: LogEntry) {
+        switch entry {
+        case .put(let record): put(record)
+        case .remove(let id): remove(id: id)
+        }
+    }
+}

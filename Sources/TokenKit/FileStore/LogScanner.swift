@@ -1,0 +1,234 @@
+/// Reads the batches of a store file in bounded chunks and hands back each complete group.
+///
+/// It never trusts a length it has not checked: a batch counts only when its magic, length, part
+/// number and CRC-32 are right, and a group only when all of its parts are.
+struct LogScanner {
+    /// Why a scan stopped.
+    enum Stop: Equatable {
+        /// It read everything up to the end it was given.
+        case end
+        /// The last group is cut short: the file ends inside it.
+        case incomplete
+        /// A batch at this offset is damaged.
+        case damaged(offset: Int)
+    }
+
+    /// What a scan found.
+    struct Outcome {
+        /// The end of the last complete group.
+        var committedEnd: Int
+        /// The sequence number of the last complete group.
+        var lastSequence: UInt64
+        var stop: Stop
+    }
+
+    private static let chunkSize = 2 << 20
+
+    private let file: POSIXFile
+    private let end: Int
+    private var window: [UInt8] = []
+    private var windowStart = 0
+
+    init(file: POSIXFile, end: Int) {
+        self.file = file
+        self.end = end
+    }
+
+    /// Reads complete groups from `start`, calling `apply` with each group's entries in order.
+    ///
+    /// - Parameter lastSequence: The sequence of the group before `start`; later groups must have
+    ///   higher ones.
+    mutating func scan(
+        from start: Int,
+        after lastSequence: UInt64,
+        apply: (inout [LogEntry]) -> Void
+    ) throws(TokenKitError) -> Outcome {
+        var outcome = Outcome(committedEnd: start, lastSequence: lastSequence, stop: .end)
+        var offset = start
+        var group: [LogEntry] = []
+        var groupSequence: UInt64 = 0
+        var nextPart: UInt32 = 0
+        while offset < end {
+            guard let batch = try readBatch(at: offset) else {
+                outcome.stop = .incomplete
+                return outcome
+            }
+            guard let batch = batch.intact else {
+                outcome.stop = .damaged(offset: offset)
+                return outcome
+            }
+            if batch.part == 0 {
+                guard nextPart == 0, batch.sequence > outcome.lastSequence else {
+                    outcome.stop = .damaged(offset: offset)
+                    return outcome
+                }
+                groupSequence = batch.sequence
+            } else {
+                guard batch.part == nextPart, batch.sequence == groupSequence else {
+                    outcome.stop = .damaged(offset: offset)
+                    return outcome
+                }
+            }
+            group += batch.entries
+            nextPart = batch.part + 1
+            offset += batch.size
+            if batch.isLastPart {
+                apply(&group)
+                group.removeAll(keepingCapacity: true)
+                nextPart = 0
+                outcome.committedEnd = offset
+                outcome.lastSequence = groupSequence
+            }
+        }
+        if nextPart != 0 { outcome.stop = .incomplete }
+        return outcome
+    }
+
+    /// Whether an intact batch of a group later than `sequence + 1` starts anywhere after `offset`.
+    ///
+    /// Groups are written one after another, each only once the previous one is on stable
+    /// storage, so such a batch proves that the damage at `offset` is in a group that had been
+    /// committed: corruption, not a write cut short by a crash.
+    mutating func laterGroupExists(after offset: Int, sequence: UInt64) throws(TokenKitError) -> Bool {
+        var position = offset + 1
+        while position + StoreFileFormat.batchHeaderSize <= end {
+            guard let candidate = try nextMagic(from: position) else { return false }
+            if let batch = try readBatch(at: candidate)?.intact, batch.sequence > sequence + 1 {
+                return true
+            }
+            position = candidate + 1
+        }
+        return false
+    }
+
+    /// The offset where the next intact first part of a group starts after `offset`, if any: where
+    /// salvage resumes after damage.
+    mutating func nextGroupStart(after offset: Int) throws(TokenKitError) -> Int? {
+        var position = offset + 1
+        while position + StoreFileFormat.batchHeaderSize <= end {
+            guard let candidate = try nextMagic(from: position) else { return nil }
+            if let batch = try readBatch(at: candidate)?.intact, batch.part == 0 {
+                return candidate
+            }
+            position = candidate + 1
+        }
+        return nil
+    }
+
+    // MARK: Batches
+
+    private struct Batch {
+        var size: Int
+        var sequence: UInt64
+        var part: UInt32
+        var isLastPart: Bool
+        var entries: [LogEntry]
+    }
+
+    /// A batch as read: intact, or not.
+    private struct ReadBatch {
+        var intact: Batch?
+    }
+
+    /// Reads the batch at `offset`; `nil` when the file ends before the batch does.
+    private mutating func readBatch(at offset: Int) throws(TokenKitError) -> ReadBatch? {
+        let headerSize = StoreFileFormat.batchHeaderSize
+        guard let header = try bytes(at: offset, count: headerSize, { Self.parseHeader($0) }) else { return nil }
+        guard let header else { return ReadBatch(intact: nil) }
+        let size = headerSize + header.length
+        guard let entries = try bytes(at: offset, count: size, { Self.parsePayload($0, crc: header.crc) }) else {
+            return nil
+        }
+        guard let entries else { return ReadBatch(intact: nil) }
+        return ReadBatch(
+            intact: Batch(
+                size: size,
+                sequence: header.sequence,
+                part: header.part,
+                isLastPart: header.flags & StoreFileFormat.lastPartFlag != 0,
+                entries: entries
+            )
+        )
+    }
+
+    private struct BatchHeader {
+        var length: Int
+        var sequence: UInt64
+        var part: UInt32
+        var flags: UInt32
+        var crc: UInt32
+    }
+
+    private static func parseHeader(_ bytes: UnsafeRawBufferPointer) -> BatchHeader? {
+        var reader = ByteReader(bytes)
+        guard let magic = try? reader.u32(), magic == StoreFileFormat.batchMagic,
+            let length = try? reader.u32(), length <= StoreFileFormat.maximumPayload,
+            let sequence = try? reader.u64(), let part = try? reader.u32(), let flags = try? reader.u32(),
+            flags & ~StoreFileFormat.lastPartFlag == 0, let crc = try? reader.u32()
+        else { return nil }
+        return BatchHeader(length: Int(length), sequence: sequence, part: part, flags: flags, crc: crc)
+    }
+
+    /// The entries of a whole batch, or `nil` when its checksum or contents are wrong.
+    private static func parsePayload(_ bytes: UnsafeRawBufferPointer, crc: UInt32) -> [LogEntry]? {
+        let headerSize = StoreFileFormat.batchHeaderSize
+        var computed = CRC32.update(0, UnsafeRawBufferPointer(rebasing: bytes[4..<headerSize - 4]))
+        computed = CRC32.update(computed, UnsafeRawBufferPointer(rebasing: bytes[headerSize...]))
+        guard computed == crc else { return nil }
+        var reader = ByteReader(UnsafeRawBufferPointer(rebasing: bytes[headerSize...]))
+        var entries: [LogEntry] = []
+        while !reader.isAtEnd {
+            guard let entry = try? LogEntry.decode(from: &reader) else { return nil }
+            entries.append(entry)
+        }
+        return entries
+    }
+
+    // MARK: Reading
+
+    /// Calls `body` with `count` bytes at `offset`; `nil` when they reach past the end.
+    private mutating func bytes<T>(
+        at offset: Int,
+        count: Int,
+        _ body: (UnsafeRawBufferPointer) -> T
+    ) throws(TokenKitError) -> T? {
+        guard offset + count <= end else { return nil }
+        if offset < windowStart || offset + count > windowStart + window.count {
+            let length = min(max(count, Self.chunkSize), end - offset)
+            if window.count != length { window = [UInt8](repeating: 0, count: length) }
+            let file = self.file
+            let read = try window.withUnsafeMutableBytes { buffer in
+                Result { () throws(TokenKitError) in try file.read(into: buffer, at: offset) }
+            }.get()
+            windowStart = offset
+            if read < length { window.removeLast(length - read) }
+            guard read >= count else { return nil }
+        }
+        return window.withUnsafeBytes {
+            body(UnsafeRawBufferPointer(rebasing: $0[(offset - windowStart)...].prefix(count)))
+        }
+    }
+
+    /// The offset of the next batch magic at or after `position`.
+    private mutating func nextMagic(from position: Int) throws(TokenKitError) -> Int? {
+        let magic: [UInt8] = [0x54, 0x4B, 0x42, 0x31]
+        var position = position
+        while position + 4 <= end {
+            let count = min(Self.chunkSize, end - position)
+            let found = try bytes(at: position, count: count) { bytes -> Int? in
+                guard bytes.count >= 4 else { return nil }
+                for index in 0...(bytes.count - 4)
+                where bytes[index] == magic[0] && bytes[index + 1] == magic[1] && bytes[index + 2] == magic[2]
+                    && bytes[index + 3] == magic[3]
+                {
+                    return index
+                }
+                return nil
+            }
+            guard let found else { return nil }
+            if let index = found { return position + index }
+            position += max(1, count - 3)
+        }
+        return nil
+    }
+}

@@ -1,0 +1,190 @@
+#if canImport(Darwin)
+import Darwin
+#elseif canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// A thin, throwing wrapper over a POSIX file descriptor: the only place `FileTokenStore` calls the
+/// C library for files, so every failure becomes a ``TokenKitError`` with the path and the system's
+/// reason. The descriptor closes when the last reference goes, so a writer holding a reference can
+/// finish its write even if the store has meanwhile switched to a compacted file.
+final class POSIXFile: Sendable {
+    let descriptor: Int32
+    let path: String
+
+    /// Opens `path` for reading and writing, creating it with mode 0600 when absent.
+    init(openingOrCreating path: String) throws(TokenKitError) {
+        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw Self.failure("open", path) }
+        self.descriptor = descriptor
+        self.path = path
+    }
+
+    /// Opens an existing `path` for reading and writing.
+    init(openingExisting path: String) throws(TokenKitError) {
+        let descriptor = open(path, O_RDWR | O_CLOEXEC)
+        guard descriptor >= 0 else { throw Self.failure("open", path) }
+        self.descriptor = descriptor
+        self.path = path
+    }
+
+    /// Creates `path` afresh (truncating it) with mode 0600.
+    init(creatingFresh path: String) throws(TokenKitError) {
+        let descriptor = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw Self.failure("create", path) }
+        self.descriptor = descriptor
+        self.path = path
+    }
+
+    deinit {
+        close(descriptor)
+    }
+
+    /// The file's identity and size.
+    struct Status: Equatable {
+        var device: UInt64
+        var inode: UInt64
+        var size: Int
+        var mode: UInt32
+        var isRegularFile: Bool
+    }
+
+    func status() throws(TokenKitError) -> Status {
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else { throw Self.failure("stat", path) }
+        return Status(info)
+    }
+
+    /// The status of whatever file `path` names now, or `nil` if there is none.
+    static func status(atPath path: String) -> Status? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return Status(info)
+    }
+
+    /// Reads up to `count` bytes at `offset` into `buffer`; returns how many were read.
+    func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int) throws(TokenKitError) -> Int {
+        var total = 0
+        while total < buffer.count {
+            let result = pread(descriptor, buffer.baseAddress! + total, buffer.count - total, off_t(offset + total))
+            if result == 0 { break }
+            if result < 0 {
+                if errno == EINTR { continue }
+                throw Self.failure("read", path)
+            }
+            total += result
+        }
+        return total
+    }
+
+    /// Writes all of `bytes` at `offset`.
+    func write(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws(TokenKitError) {
+        var total = 0
+        while total < bytes.count {
+            let result = pwrite(descriptor, bytes.baseAddress! + total, bytes.count - total, off_t(offset + total))
+            if result < 0 {
+                if errno == EINTR { continue }
+                throw Self.failure("write", path)
+            }
+            total += result
+        }
+    }
+
+    /// Writes all of `bytes` at `offset`.
+    func write(_ bytes: [UInt8], at offset: Int) throws(TokenKitError) {
+        try bytes.withUnsafeBytes { buffer in
+            Result { () throws(TokenKitError) in try write(buffer, at: offset) }
+        }.get()
+    }
+
+    /// Reads up to `count` bytes at `offset`.
+    func read(count: Int, at offset: Int) throws(TokenKitError) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        let read = try bytes.withUnsafeMutableBytes { buffer in
+            Result { () throws(TokenKitError) in try self.read(into: buffer, at: offset) }
+        }.get()
+        bytes.removeLast(count - read)
+        return bytes
+    }
+
+    /// Forces written data (and the size) to stable storage.
+    func synchronize() throws(TokenKitError) {
+        #if canImport(Darwin)
+        // On Apple platforms fsync does not flush the drive's cache; F_FULLFSYNC does.
+        if fcntl(descriptor, F_FULLFSYNC) == 0 { return }
+        guard fsync(descriptor) == 0 else { throw Self.failure("fsync", path) }
+        #else
+        guard fdatasync(descriptor) == 0 else { throw Self.failure("fdatasync", path) }
+        #endif
+    }
+
+    func truncate(to length: Int) throws(TokenKitError) {
+        guard ftruncate(descriptor, off_t(length)) == 0 else { throw Self.failure("truncate", path) }
+    }
+
+    /// Tries once to take the exclusive advisory lock; `false` when another holder has it.
+    func tryLock() throws(TokenKitError) -> Bool {
+        while true {
+            if flock(descriptor, LOCK_EX | LOCK_NB) == 0 { return true }
+            switch errno {
+            case EWOULDBLOCK: return false
+            case EINTR: continue
+            default: throw Self.failure("lock", path)
+            }
+        }
+    }
+
+    func unlock() {
+        _ = flock(descriptor, LOCK_UN)
+    }
+
+    /// Makes a rename or creation in `directory` durable.
+    static func synchronizeDirectory(_ directory: String) throws(TokenKitError) {
+        let descriptor = open(directory, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw failure("open directory", directory) }
+        defer { close(descriptor) }
+        guard fsync(descriptor) == 0 else { throw failure("fsync directory", directory) }
+    }
+
+    /// Renames `source` over `destination`, atomically.
+    static func move(_ source: String, to destination: String) throws(TokenKitError) {
+        guard rename(source, destination) == 0 else { throw failure("rename", source) }
+    }
+
+    /// Links `source` at `destination` unless `destination` exists; `false` when it does.
+    static func linkIfAbsent(_ source: String, at destination: String) throws(TokenKitError) -> Bool {
+        if link(source, destination) == 0 { return true }
+        if errno == EEXIST { return false }
+        throw failure("link", destination)
+    }
+
+    static func remove(_ path: String) {
+        _ = unlink(path)
+    }
+
+    /// The error for a failed system call, naming the path and the system's reason.
+    static func failure(_ operation: String, _ path: String) -> TokenKitError {
+        let reason = String(cString: strerror(errno))
+        return TokenKitError(.storageFailure, "Could not \(operation) the token store file \(quoted(path)): \(reason).")
+    }
+}
+
+extension POSIXFile.Status {
+    init(_ info: stat) {
+        self.init(
+            device: UInt64(info.st_dev),
+            inode: UInt64(info.st_ino),
+            size: Int(info.st_size),
+            mode: UInt32(info.st_mode),
+            isRegularFile: (info.st_mode & S_IFMT) == S_IFREG
+        )
+    }
+
+    /// Whether group or others may read or write the file.
+    var isSharedWithOthers: Bool { mode & 0o066 != 0 }
+
+    /// Whether `other` is the same file (not a replacement renamed over it).
+    func isSameFile(as other: Self) -> Bool { device == other.device && inode == other.inode }
+}
