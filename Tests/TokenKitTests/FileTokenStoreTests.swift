@@ -145,6 +145,7 @@ struct FileTokenStoreTests {
                 _ = try await store.update(id: record.id) { $0.scopes = ["round\(round)"] }
             }
         }
+        try await store.waitUntilIdle()
         let size = try contents(of: path).count
         let entries = store.logEntryCount
         #expect(entries < 120)
@@ -176,6 +177,7 @@ struct FileTokenStoreTests {
         #expect(try follower.count == 10)
         for record in records { _ = try await compacting.update(id: record.id) { $0.scopes = ["x"] } }
         for record in records { _ = try await compacting.update(id: record.id) { $0.scopes = ["y"] } }
+        try await compacting.waitUntilIdle()
         #expect(compacting.logEntryCount < 30)
         for record in records {
             #expect(try follower.record(id: record.id)?.scopes == ["y"])

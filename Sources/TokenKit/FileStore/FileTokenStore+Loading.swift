@@ -68,9 +68,7 @@ extension FileTokenStore {
         }
         state.committedEnd = rest.committedEnd
         state.lastSequence = rest.lastSequence
-        if case .damaged(let offset) = rest.stop,
-            try scanner.laterGroupExists(after: offset, sequence: rest.lastSequence)
-        {
+        if let offset = rest.problemOffset, try scanner.laterGroupExists(after: offset, sequence: rest.lastSequence) {
             guard options.recovery == .salvageIntactRecords else { throw corrupted(path, at: offset) }
             try salvage(&state, report: &report, path: path)
             return
@@ -130,8 +128,7 @@ extension FileTokenStore {
                 for entry in entries { index.apply(entry) }
             }
             lastSequence = outcome.lastSequence
-            guard case .damaged(let damage) = outcome.stop,
-                let next = try scanner.nextGroupStart(after: damage)
+            guard let damage = outcome.problemOffset, let next = try scanner.nextGroupStart(after: damage)
             else {
                 skipped += size - outcome.committedEnd
                 break
@@ -186,7 +183,7 @@ extension FileTokenStore {
         state.committedEnd = outcome.committedEnd
         state.lastSequence = outcome.lastSequence
         guard holdingLock, outcome.stop != .end else { return }
-        if case .damaged(let offset) = outcome.stop,
+        if let offset = outcome.problemOffset,
             try scanner.laterGroupExists(after: offset, sequence: outcome.lastSequence)
         {
             throw Self.corrupted(path, at: offset)

@@ -115,6 +115,11 @@ public final class FileTokenStore: TokenStore {
     /// The log entries in the file, live or dead.
     var logEntryCount: Int { state.withLock { $0.logEntries } }
 
+    /// Returns once every write queued before it, and any compaction they started, has finished.
+    func waitUntilIdle() async throws {
+        try await commit { _ in ([], ()) }
+    }
+
     // MARK: TokenStore
 
     /// Adds `record` durably; see ``TokenStore/insert(_:maximumLiveTokensPerOwner:)``.

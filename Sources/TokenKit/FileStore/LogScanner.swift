@@ -7,14 +7,24 @@ struct LogScanner {
     enum Stop: Equatable {
         /// It read everything up to the end it was given.
         case end
-        /// The last group is cut short: the file ends inside it.
-        case incomplete
+        /// The batch at this offset ends past the end of the file, or the file ends inside a group.
+        /// After a crash this is a write cut short — unless a later group follows, in which case
+        /// the batch's length field is damaged.
+        case incomplete(offset: Int)
         /// A batch at this offset is damaged.
         case damaged(offset: Int)
     }
 
     /// What a scan found.
     struct Outcome {
+        /// Where the scan stopped short of the end, if it did.
+        var problemOffset: Int? {
+            switch stop {
+            case .end: nil
+            case .incomplete(let offset), .damaged(let offset): offset
+            }
+        }
+
         /// The end of the last complete group.
         var committedEnd: Int
         /// The sequence number of the last complete group.
@@ -50,7 +60,7 @@ struct LogScanner {
         var nextPart: UInt32 = 0
         while offset < end {
             guard let batch = try readBatch(at: offset) else {
-                outcome.stop = .incomplete
+                outcome.stop = .incomplete(offset: offset)
                 return outcome
             }
             guard let batch = batch.intact else {
@@ -80,7 +90,7 @@ struct LogScanner {
                 outcome.lastSequence = groupSequence
             }
         }
-        if nextPart != 0 { outcome.stop = .incomplete }
+        if nextPart != 0 { outcome.stop = .incomplete(offset: offset) }
         return outcome
     }
 
