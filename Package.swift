@@ -38,9 +38,17 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // A separate process for the file store's crash and multi-process tests.
+        .executableTarget(
+            name: "tokenkit-store-helper",
+            dependencies: ["TokenKit"],
+            path: "Tests/StoreHelper",
+            swiftSettings: swiftSettings
+        ),
+
         .testTarget(
             name: "TokenKitTests",
-            dependencies: ["TokenKit", "TokenKitTesting"],
+            dependencies: ["TokenKit", "TokenKitTesting", "tokenkit-store-helper"],
             swiftSettings: swiftSettings
         ),
     ],
