@@ -41,6 +41,34 @@ struct TokenFormatTests {
         #expect(Base62.encode(0, width: 6) == Array("000000".utf8))
     }
 
+    /// Lengths around the 8-byte stride of the sliced CRC, checked against zlib.
+    @Test(
+        arguments: [
+            (0, 0x0000_0000),
+            (1, 0x4b0b_be37),
+            (7, 0x5449_1cdb),
+            (8, 0xe2e3_5978),
+            (9, 0x3d35_1cfe),
+            (15, 0x7c61_9edc),
+            (16, 0x191f_3d9f),
+            (17, 0x7ba7_5ee3),
+            (100, 0xaa31_6b09),
+            (1000, 0x17bc_2a46),
+        ] as [(Int, UInt32)]
+    )
+    func crc32MatchesZlib(length: Int, expected: UInt32) {
+        let bytes = (0..<length).map { UInt8(($0 * 7 + 3) % 256) }
+        #expect(CRC32.checksum(bytes) == expected)
+        let split = length / 3
+        let streamed = bytes.withUnsafeBytes { raw in
+            CRC32.update(
+                CRC32.update(0, UnsafeRawBufferPointer(rebasing: raw[..<split])),
+                UnsafeRawBufferPointer(rebasing: raw[split...])
+            )
+        }
+        #expect(streamed == expected)
+    }
+
     @Test func customPrefixAndLength() throws {
         let format = try TokenFormat(prefix: "acme2", randomBits: 160)
         let token = format.generate()

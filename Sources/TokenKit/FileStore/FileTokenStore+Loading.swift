@@ -95,7 +95,8 @@ extension FileTokenStore {
         to end: Int
     ) throws(TokenKitError) -> LogScanner.Outcome {
         var scanner = LogScanner(file: state.file, end: end)
-        state.index.reserveCapacity(max(0, (end - StoreFileFormat.headerSize) / 160))
+        // A put entry takes at least about 80 bytes, so this never reserves too little.
+        state.index.reserveCapacity(max(0, (end - StoreFileFormat.headerSize) / 80))
         let outcome = try scanner.scan(from: StoreFileFormat.headerSize, after: 0) { entries in
             for entry in entries { state.index.apply(entry) }
             state.logEntries += entries.count

@@ -79,11 +79,17 @@ struct LogScanner {
                     return outcome
                 }
             }
-            group += batch.entries
-            nextPart = batch.part + 1
             offset += batch.size
+            if batch.part == 0 && batch.isLastPart {
+                // The common case, a group of one batch: apply it without copying.
+                var entries = batch.entries
+                apply(&entries)
+            } else {
+                group += batch.entries
+            }
+            nextPart = batch.part + 1
             if batch.isLastPart {
-                apply(&group)
+                if !group.isEmpty { apply(&group) }
                 group.removeAll(keepingCapacity: true)
                 nextPart = 0
                 outcome.committedEnd = offset

@@ -1,5 +1,13 @@
-/// CRC-32 (IEEE 802.3, the zlib and PNG polynomial), used for the checksum that ends every token.
+/// CRC-32 (IEEE 802.3, the zlib and PNG polynomial), used for the checksum that ends every token
+/// and for the checksums of the file store's batches.
+///
+/// Long inputs are processed eight bytes at a time ("slicing-by-8"), about four times faster than
+/// a byte at a time, which matters when a store of a million tokens is opened.
 enum CRC32 {
+    static func checksum(_ bytes: [UInt8]) -> UInt32 {
+        bytes.withUnsafeBytes { update(0, $0) }
+    }
+
     static func checksum(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt32 {
         update(0, UnsafeRawBufferPointer(bytes))
     }
@@ -7,23 +15,44 @@ enum CRC32 {
     /// Extends `crc`, the checksum of some bytes, to the checksum of those bytes followed by `bytes`.
     static func update(_ crc: UInt32, _ bytes: UnsafeRawBufferPointer) -> UInt32 {
         var crc = crc ^ 0xffff_ffff
-        table.withUnsafeBufferPointer { table in
-            for byte in bytes {
-                crc = table[Int((crc ^ UInt32(byte)) & 0xff)] ^ (crc >> 8)
+        tables.withUnsafeBufferPointer { table in
+            var index = 0
+            let count = bytes.count
+            while index + 8 <= count {
+                let low = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: index, as: UInt32.self)) ^ crc
+                let high = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: index + 4, as: UInt32.self))
+                crc =
+                    table[7 * 256 + Int(low & 0xff)] ^ table[6 * 256 + Int((low >> 8) & 0xff)]
+                    ^ table[5 * 256 + Int((low >> 16) & 0xff)] ^ table[4 * 256 + Int(low >> 24)]
+                    ^ table[3 * 256 + Int(high & 0xff)] ^ table[2 * 256 + Int((high >> 8) & 0xff)]
+                    ^ table[1 * 256 + Int((high >> 16) & 0xff)] ^ table[Int(high >> 24)]
+                index += 8
+            }
+            while index < count {
+                crc = table[Int((crc ^ UInt32(bytes[index])) & 0xff)] ^ (crc >> 8)
+                index += 1
             }
         }
         return crc ^ 0xffff_ffff
     }
 
-    static func checksum(_ bytes: [UInt8]) -> UInt32 {
-        bytes.withUnsafeBufferPointer { checksum($0) }
-    }
-
-    private static let table: [UInt32] = (0..<256).map { index in
-        var value = UInt32(index)
-        for _ in 0..<8 {
-            value = value & 1 == 1 ? 0xedb8_8320 ^ (value >> 1) : value >> 1
+    /// Eight tables of 256 entries: table 0 is the classic byte table; table k advances a byte's
+    /// contribution by k more zero bytes.
+    private static let tables: [UInt32] = {
+        var tables = [UInt32](repeating: 0, count: 8 * 256)
+        for byte in 0..<256 {
+            var value = UInt32(byte)
+            for _ in 0..<8 {
+                value = value & 1 == 1 ? 0xedb8_8320 ^ (value >> 1) : value >> 1
+            }
+            tables[byte] = value
         }
-        return value
-    }
+        for byte in 0..<256 {
+            for slice in 1..<8 {
+                let previous = tables[(slice - 1) * 256 + byte]
+                tables[slice * 256 + byte] = tables[Int(previous & 0xff)] ^ (previous >> 8)
+            }
+        }
+        return tables
+    }()
 }

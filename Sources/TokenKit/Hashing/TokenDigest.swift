@@ -21,11 +21,16 @@ public struct TokenDigest: Hashable, Sendable {
     /// - Returns: `nil` unless `bytes` holds exactly 32 bytes.
     public init?(bytes: some Collection<UInt8>) {
         guard bytes.count == 32 else { return nil }
-        var words: [UInt64] = [0, 0, 0, 0]
-        for (index, byte) in bytes.enumerated() {
-            words[index / 8] = words[index / 8] << 8 | UInt64(byte)
+        var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &words) { raw in
+            for (index, byte) in bytes.enumerated() { raw[index] = byte }
         }
-        self.init(words[0], words[1], words[2], words[3])
+        self.init(
+            UInt64(bigEndian: words.0),
+            UInt64(bigEndian: words.1),
+            UInt64(bigEndian: words.2),
+            UInt64(bigEndian: words.3)
+        )
     }
 
     /// Creates a digest from 64 hexadecimal digits (either case).
