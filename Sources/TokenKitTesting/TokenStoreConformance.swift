@@ -48,6 +48,17 @@ public struct TokenStoreConformance: Sendable {
         case delete
         /// `recordUse` only moves last-used times forward and ignores unknown ids.
         case recordUse
+        /// Every field of a record, disabled and scheduled-revocation dates included, comes back as
+        /// it was stored.
+        case everyFieldRoundTrips
+        /// `replace` revokes the old record as of the given date, frees its name for the
+        /// replacement, and refuses records that do not hold their name.
+        case replaceForRotation
+        /// `purge` removes exactly the records revoked or expired at or before the cutoff.
+        case purge
+        /// `records(expiringBetween:and:)` finds the records of every owner expiring in the window
+        /// and not revoked, soonest first.
+        case expiringRecords
         /// 100 concurrent inserts of one name: exactly one succeeds.
         case concurrentInsertsOfOneName
         /// Concurrent renames and revokes leave exactly one consistent state.
@@ -104,6 +115,10 @@ public struct TokenStoreConformance: Sendable {
         case .revokeAll: try await context.revokeAll()
         case .delete: try await context.delete()
         case .recordUse: try await context.recordUse()
+        case .everyFieldRoundTrips: try await context.everyFieldRoundTrips()
+        case .replaceForRotation: try await context.replaceForRotation()
+        case .purge: try await context.purge()
+        case .expiringRecords: try await context.expiringRecords()
         case .concurrentInsertsOfOneName: try await context.concurrentInsertsOfOneName()
         case .concurrentRenameAndRevoke: try await context.concurrentRenameAndRevoke()
         }

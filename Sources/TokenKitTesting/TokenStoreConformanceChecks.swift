@@ -230,6 +230,108 @@ extension TokenStoreConformance {
             )
         }
 
+        func everyFieldRoundTrips() async throws {
+            let record = TokenRecord(
+                id: .random(),
+                owner: "ünïcode owner",
+                name: "everything",
+                createdAt: start,
+                expiresAt: start + 86_400,
+                scopes: ["a", "b:c"],
+                allowedNetworks: [try IPNetwork(parsing: "192.0.2.0/24"), try IPNetwork(parsing: "2001:db8::/48")],
+                lastUsedAt: start + 10,
+                revokedAt: start + 3_600,
+                disabledAt: start + 5,
+                digest: TokenRecord.fixture().digest
+            )
+            try await insert(record)
+            try expect(
+                try await store.record(id: record.id) == record,
+                "a record with every field set changed in the store"
+            )
+            let cleared = try await store.update(id: record.id) { $0.disabledAt = nil }
+            try expect(cleared.disabledAt == nil, "update did not clear disabledAt")
+            try expect(try await store.record(id: record.id)?.disabledAt == nil, "a cleared disabledAt came back")
+        }
+
+        func replaceForRotation() async throws {
+            let old = TokenRecord.fixture(owner: "alice", name: "ci", scopes: ["read"])
+            try await insert(old)
+            let replacement = TokenRecord.fixture(owner: "alice", name: "ci", createdAt: start + 1)
+            let graceEnd = start + 3_600
+            let written = try await store.replace(id: old.id, revokingAt: graceEnd, with: replacement)
+            try expect(
+                written.id == old.id && written.revokedAt == graceEnd,
+                "replace did not schedule the old record's revocation"
+            )
+            try expect(
+                try await store.record(id: old.id)?.revokedAt == graceEnd,
+                "the old record's revocation was not stored"
+            )
+            try expect(
+                try await store.record(forDigest: replacement.digest) == replacement,
+                "the replacement was not stored"
+            )
+            let live = try await store.records(owner: "alice").filter(\.holdsName)
+            try expect(live.map(\.id) == [replacement.id], "after replace, only the replacement may hold the name")
+            try await expectError(.tokenNotFound, "replacing a record that no longer holds its name") {
+                _ = try await store.replace(
+                    id: old.id,
+                    revokingAt: graceEnd,
+                    with: .fixture(owner: "alice", name: "ci")
+                )
+            }
+            try await expectError(.duplicateToken, "a replacement with a stored digest") {
+                let reused = TokenRecord(
+                    id: .random(),
+                    owner: "alice",
+                    name: "ci",
+                    createdAt: start,
+                    expiresAt: nil,
+                    digest: old.digest
+                )
+                _ = try await store.replace(id: replacement.id, revokingAt: graceEnd, with: reused)
+            }
+            try expect(try await store.records(owner: "alice").count == 2, "a refused replace changed the store")
+        }
+
+        func purge() async throws {
+            let oldRevoked = TokenRecord.fixture(owner: "alice", name: "a", revokedAt: start - 100)
+            let oldExpired = TokenRecord.fixture(owner: "bob", name: "b", expiresAt: start - 100)
+            let recentRevoked = TokenRecord.fixture(owner: "alice", name: "c", revokedAt: start + 100)
+            let live = TokenRecord.fixture(owner: "alice", name: "d", expiresAt: start + 100)
+            let forever = TokenRecord.fixture(owner: "carol", name: "e")
+            for record in [oldRevoked, oldExpired, recentRevoked, live, forever] { try await insert(record) }
+            let purged = try await store.purge(before: start)
+            try expect(
+                Set(purged.map(\.id)) == [oldRevoked.id, oldExpired.id],
+                "purge removed \(purged.map(\.name)), expected [a, b]"
+            )
+            for record in [oldRevoked, oldExpired] {
+                try expect(try await store.record(id: record.id) == nil, "purged record \(record.name) is still found")
+            }
+            for record in [recentRevoked, live, forever] {
+                try expect(try await store.record(id: record.id) == record, "purge touched \(record.name)")
+            }
+        }
+
+        func expiringRecords() async throws {
+            let soon = TokenRecord.fixture(owner: "alice", name: "soon", expiresAt: start + 60)
+            let later = TokenRecord.fixture(owner: "bob", name: "later", expiresAt: start + 600)
+            let outside = TokenRecord.fixture(owner: "alice", name: "outside", expiresAt: start + 7_200)
+            let past = TokenRecord.fixture(owner: "alice", name: "past", expiresAt: start - 1)
+            let revoked = TokenRecord.fixture(
+                owner: "alice",
+                name: "revoked",
+                expiresAt: start + 60,
+                revokedAt: start - 1
+            )
+            let never = TokenRecord.fixture(owner: "alice", name: "never")
+            for record in [later, outside, past, revoked, never, soon] { try await insert(record) }
+            let found = try await store.records(expiringBetween: start, and: start + 3_600)
+            try expect(found.map(\.id) == [soon.id, later.id], "found \(found.map(\.name)), expected [soon, later]")
+        }
+
         func concurrentInsertsOfOneName() async throws {
             let store = self.store
             let outcomes = try await withThrowingTaskGroup(of: Bool.self) { group in

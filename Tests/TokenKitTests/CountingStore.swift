@@ -39,6 +39,16 @@ final class CountingStore: TokenStore {
 
     func delete(id: TokenID) async throws { try await inner.delete(id: id) }
 
+    func replace(id: TokenID, revokingAt date: Date, with replacement: TokenRecord) async throws -> TokenRecord {
+        try await inner.replace(id: id, revokingAt: date, with: replacement)
+    }
+
+    func purge(before cutoff: Date) async throws -> [TokenRecord] { try await inner.purge(before: cutoff) }
+
+    func records(expiringBetween start: Date, and end: Date) async throws -> [TokenRecord] {
+        try await inner.records(expiringBetween: start, and: end)
+    }
+
     func recordUse(_ uses: [TokenID: Date]) async throws {
         writes.withLock { $0.append(uses) }
         try await inner.recordUse(uses)

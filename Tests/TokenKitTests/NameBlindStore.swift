@@ -53,6 +53,27 @@ final class NameBlindStore: TokenStore {
         }
     }
 
+    func replace(id: TokenID, revokingAt date: Date, with replacement: TokenRecord) throws -> TokenRecord {
+        let old = try update(id: id) { $0.revokedAt = date }
+        insert(replacement, maximumLiveTokensPerOwner: nil)
+        return old
+    }
+
+    func purge(before cutoff: Date) -> [TokenRecord] {
+        records.withLock { records in
+            let purged = records.filter { $0.isRevoked(at: cutoff) || $0.isExpired(at: cutoff) }
+            records.removeAll { $0.isRevoked(at: cutoff) || $0.isExpired(at: cutoff) }
+            return purged
+        }
+    }
+
+    func records(expiringBetween start: Date, and end: Date) -> [TokenRecord] {
+        records.withLock { records in
+            records.filter { ($0.expiresAt.map { $0 >= start && $0 < end } ?? false) && !$0.isRevoked(at: start) }
+                .sorted { $0.expiresAt! < $1.expiresAt! }
+        }
+    }
+
     func recordUse(_ uses: [TokenID: Date]) {
         records.withLock { records in
             for index in records.indices {

@@ -21,6 +21,20 @@ public struct TokenAuditEvent: Hashable, Sendable, CustomStringConvertible {
         public static let revoked = Kind("token.revoked")
         /// A presented token was rejected; ``TokenAuditEvent/rejection`` says why.
         public static let validationFailed = Kind("token.validation_failed")
+        /// A token's expiry, scopes or allowed networks were changed.
+        public static let updated = Kind("token.updated")
+        /// A token was rotated: ``TokenAuditEvent/tokenID`` is the new token,
+        /// ``TokenAuditEvent/previousTokenID`` the old one, which validates until its grace ends.
+        public static let rotated = Kind("token.rotated")
+        /// A token was disabled.
+        public static let disabled = Kind("token.disabled")
+        /// A disabled token was enabled again.
+        public static let enabled = Kind("token.enabled")
+        /// A token was deleted, by ``TokenManager/delete(owner:name:)`` or by a purge.
+        public static let deleted = Kind("token.deleted")
+        /// A token that just validated expires within the warning window; emitted at most once per
+        /// token and expiry date by each manager.
+        public static let expiringSoon = Kind("token.expiring_soon")
 
         /// The stable name.
         public var description: String { rawValue }
@@ -38,6 +52,8 @@ public struct TokenAuditEvent: Hashable, Sendable, CustomStringConvertible {
     public let tokenName: String?
     /// A renamed token's previous name.
     public let previousName: String?
+    /// A rotated token's predecessor.
+    public let previousTokenID: TokenID?
     /// Why validation failed.
     public let rejection: RejectionReason?
     /// More detail for people, such as which part of a malformed token was wrong. Never a secret.
@@ -52,6 +68,7 @@ public struct TokenAuditEvent: Hashable, Sendable, CustomStringConvertible {
         tokenID: TokenID? = nil,
         tokenName: String? = nil,
         previousName: String? = nil,
+        previousTokenID: TokenID? = nil,
         rejection: RejectionReason? = nil,
         detail: String? = nil,
         address: IPAddress? = nil
@@ -62,19 +79,29 @@ public struct TokenAuditEvent: Hashable, Sendable, CustomStringConvertible {
         self.tokenID = tokenID
         self.tokenName = tokenName
         self.previousName = previousName
+        self.previousTokenID = previousTokenID
         self.rejection = rejection
         self.detail = detail
         self.address = address
     }
 
-    init(_ kind: Kind, time: Date, record: TokenRecord, previousName: String? = nil) {
+    init(
+        _ kind: Kind,
+        time: Date,
+        record: TokenRecord,
+        previousName: String? = nil,
+        previousTokenID: TokenID? = nil,
+        detail: String? = nil
+    ) {
         self.init(
             kind,
             time: time,
             owner: record.owner,
             tokenID: record.id,
             tokenName: record.name,
-            previousName: previousName
+            previousName: previousName,
+            previousTokenID: previousTokenID,
+            detail: detail
         )
     }
 
@@ -86,6 +113,7 @@ public struct TokenAuditEvent: Hashable, Sendable, CustomStringConvertible {
         if let tokenID { parts.append("id=\(tokenID)") }
         if let tokenName { parts.append("name=\(quoted(tokenName))") }
         if let previousName { parts.append("previous=\(quoted(previousName))") }
+        if let previousTokenID { parts.append("previous_id=\(previousTokenID)") }
         if let rejection { parts.append("reason=\(rejection)") }
         if let detail { parts.append("detail=\(quoted(detail))") }
         if let address { parts.append("address=\(address)") }

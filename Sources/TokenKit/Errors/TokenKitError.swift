@@ -50,6 +50,8 @@ public struct TokenKitError: Error, Hashable, Sendable, CustomStringConvertible 
         public static let tokenLimitReached = Code("token_limit_reached")
         /// A store already holds a record with this id or digest.
         public static let duplicateToken = Code("duplicate_token")
+        /// A rotation's grace period is negative.
+        public static let invalidGracePeriod = Code("invalid_grace_period")
         /// A value passed to configure TokenKit is out of range.
         public static let invalidConfiguration = Code("invalid_configuration")
         /// A store could not be read or written.

@@ -172,6 +172,28 @@ public final class FileTokenStore: TokenStore {
         }
     }
 
+    /// Replaces a token atomically and durably; see ``TokenStore/replace(id:revokingAt:with:)``.
+    public func replace(id: TokenID, revokingAt date: Date, with replacement: TokenRecord) async throws -> TokenRecord {
+        try await commit { index in
+            let (old, new) = try index.prepareReplace(id: id, revokingAt: date, with: replacement)
+            return ([.put(old), .put(new)], old)
+        }
+    }
+
+    /// Removes records revoked or expired at or before `cutoff`, durably; the dead entries this
+    /// leaves are compacted away in time.
+    public func purge(before cutoff: Date) async throws -> [TokenRecord] {
+        try await commit { index in
+            let purged = index.preparePurge(before: cutoff)
+            return (purged.map { LogEntry.remove($0.id) }, purged)
+        }
+    }
+
+    /// The records that expire between `start` and `end`, soonest first.
+    public func records(expiringBetween start: Date, and end: Date) throws -> [TokenRecord] {
+        try read { $0.records(expiringBetween: start, and: end) }
+    }
+
     /// Moves last-used times forward, durably.
     public func recordUse(_ uses: [TokenID: Date]) async throws {
         try await commit { index in

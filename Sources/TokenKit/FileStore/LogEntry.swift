@@ -15,6 +15,8 @@ enum LogEntry: Sendable, Equatable {
         static let expires = DateFlags(rawValue: 1)
         static let lastUsed = DateFlags(rawValue: 2)
         static let revoked = DateFlags(rawValue: 4)
+        static let disabled = DateFlags(rawValue: 8)
+        static let all: DateFlags = [.expires, .lastUsed, .revoked, .disabled]
     }
 
     func encode(into writer: inout ByteWriter) {
@@ -31,8 +33,9 @@ enum LogEntry: Sendable, Equatable {
             if record.expiresAt != nil { flags.insert(.expires) }
             if record.lastUsedAt != nil { flags.insert(.lastUsed) }
             if record.revokedAt != nil { flags.insert(.revoked) }
+            if record.disabledAt != nil { flags.insert(.disabled) }
             writer.u8(flags.rawValue)
-            for date in [record.expiresAt, record.lastUsedAt, record.revokedAt] {
+            for date in [record.expiresAt, record.lastUsedAt, record.revokedAt, record.disabledAt] {
                 if let date { writer.date(date) }
             }
             writer.string(record.owner)
@@ -59,10 +62,11 @@ enum LogEntry: Sendable, Equatable {
             guard let digest = TokenDigest(bytes: try reader.raw(32)) else { throw ByteReader.Malformed() }
             let createdAt = try reader.date()
             let flags = DateFlags(rawValue: try reader.u8())
-            guard flags.isSubset(of: [.expires, .lastUsed, .revoked]) else { throw ByteReader.Malformed() }
+            guard flags.isSubset(of: .all) else { throw ByteReader.Malformed() }
             let expiresAt = flags.contains(.expires) ? try reader.date() : nil
             let lastUsedAt = flags.contains(.lastUsed) ? try reader.date() : nil
             let revokedAt = flags.contains(.revoked) ? try reader.date() : nil
+            let disabledAt = flags.contains(.disabled) ? try reader.date() : nil
             let owner = try reader.string()
             let name = try reader.string()
             var scopes: Set<String> = []
@@ -95,6 +99,7 @@ enum LogEntry: Sendable, Equatable {
                     allowedNetworks: networks,
                     lastUsedAt: lastUsedAt,
                     revokedAt: revokedAt,
+                    disabledAt: disabledAt,
                     digest: digest
                 )
             )

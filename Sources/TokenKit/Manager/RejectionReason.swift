@@ -15,6 +15,8 @@ public struct RejectionReason: Hashable, Sendable, CustomStringConvertible {
         case addressNotAllowed = "address_not_allowed"
         case missingScope = "missing_scope"
         case wrongOwner = "wrong_owner"
+        case disabled
+        case idle
     }
 
     private let base: Base
@@ -33,6 +35,11 @@ public struct RejectionReason: Hashable, Sendable, CustomStringConvertible {
     public static let missingScope = RejectionReason(base: .missingScope)
     /// The `Authorization` header names a user who does not own the token.
     public static let wrongOwner = RejectionReason(base: .wrongOwner)
+    /// The token is disabled; it can be enabled again.
+    public static let disabled = RejectionReason(base: .disabled)
+    /// The token has not been used for longer than the configured idle limit
+    /// (``TokenManager/Configuration/maximumIdleTime``).
+    public static let idle = RejectionReason(base: .idle)
 
     /// A stable, machine-readable name, such as `"address_not_allowed"`.
     public var code: String { base.rawValue }

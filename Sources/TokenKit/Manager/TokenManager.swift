@@ -20,12 +20,14 @@ public final class TokenManager: Sendable {
     /// The policies and collaborators in use.
     public let configuration: Configuration
     private let usage: UsageRecorder
+    private let expiryWarnings: ExpiryWarnings?
 
     /// Creates a manager over `store`.
     public init(store: any TokenStore, configuration: Configuration = Configuration()) {
         self.store = store
         self.configuration = configuration
         self.usage = UsageRecorder(store: store, interval: configuration.lastUsedInterval)
+        self.expiryWarnings = configuration.expiryWarningWindow.map(ExpiryWarnings.init)
     }
 
     // MARK: Managing tokens
@@ -72,9 +74,15 @@ public final class TokenManager: Sendable {
     ///
     /// - Parameters:
     ///   - owner: The account.
-    ///   - statuses: Which tokens to include; by default the active ones, as cPanel lists them.
-    ///     Pass ``TokenStatus/all`` for every token.
-    public func list(owner: String, including statuses: Set<TokenStatus> = [.active]) async throws -> [TokenRecord] {
+    ///   - statuses: Which tokens to include; by default ``TokenStatus/current``: the active ones, as
+    ///     cPanel lists them, and disabled ones, which can be enabled again. Pass
+    ///     ``TokenStatus/all`` for every token.
+    public func list(
+        owner: String,
+        including statuses: Set<TokenStatus> = TokenStatus.current
+    ) async throws
+        -> [TokenRecord]
+    {
         let now = configuration.clock.now()
         return try await store.records(owner: owner).filter { statuses.contains($0.status(at: now)) }
     }
@@ -131,7 +139,7 @@ public final class TokenManager: Sendable {
     /// Checks a presented token.
     ///
     /// Checks run in this order: format (no store look-up for a malformed token), digest look-up,
-    /// revocation, expiry, owner, address, scopes. A valid use is recorded as the token's last use
+    /// revocation, expiry, disabled, idle time, owner, address, scopes. A valid use is recorded as the token's last use
     /// (at most once per ``Configuration/lastUsedInterval``, written in the background).
     ///
     /// - Parameters:
@@ -162,6 +170,10 @@ public final class TokenManager: Sendable {
                 .revoked
             } else if record.isExpired(at: now) {
                 .expired
+            } else if record.isDisabled {
+                .disabled
+            } else if isIdle(record, at: now) {
+                .idle
             } else if let owner, owner != record.owner {
                 .wrongOwner
             } else if !record.allows(address) {
@@ -176,6 +188,9 @@ public final class TokenManager: Sendable {
             return reject(problem, at: now, record: record, detail: detail, address: address)
         }
         usage.noteUse(of: record, at: now)
+        if let expiryWarnings, configuration.auditSink != nil, expiryWarnings.shouldWarn(about: record, at: now) {
+            audit(TokenAuditEvent(.expiringSoon, time: now, record: record))
+        }
         return .valid(record)
     }
 
@@ -208,8 +223,14 @@ public final class TokenManager: Sendable {
 
     // MARK: Helpers
 
+    /// Whether `record` has gone unused for longer than the idle limit.
+    private func isIdle(_ record: TokenRecord, at now: Date) -> Bool {
+        guard let limit = configuration.maximumIdleTime else { return false }
+        return now.timeIntervalSince(record.lastUsedAt ?? record.createdAt) > limit.timeInterval
+    }
+
     /// The owner's token that holds `name`.
-    private func liveToken(owner: String, name: String) async throws -> TokenRecord {
+    func liveToken(owner: String, name: String) async throws -> TokenRecord {
         try InputRules.validateOwner(owner)
         guard let record = try await store.records(owner: owner).first(where: { $0.holdsName && $0.name == name })
         else {
@@ -243,7 +264,7 @@ public final class TokenManager: Sendable {
     }
 
     /// Hands an event to the sink; the event is not even built when there is no sink.
-    private func audit(_ event: @autoclosure () -> TokenAuditEvent) {
+    func audit(_ event: @autoclosure () -> TokenAuditEvent) {
         configuration.auditSink?.record(event())
     }
 }

@@ -15,6 +15,13 @@ extension TokenManager {
         public var maximumLiveTokensPerOwner: Int?
         /// How often, at most, a token's last-used time is written. Default: one minute.
         public var lastUsedInterval: Duration
+        /// Reject tokens unused for longer than this (GitHub revokes tokens unused for a year), with
+        /// ``RejectionReason/idle``. A token never used counts from its creation. Default: `nil`,
+        /// no limit. Keep it much longer than ``lastUsedInterval``, the precision of last-used times.
+        public var maximumIdleTime: Duration?
+        /// Emit ``TokenAuditEvent/Kind/expiringSoon`` when a token that validates expires within this
+        /// window ("your token expires in 7 days"). Default: `nil`, no warnings.
+        public var expiryWarningWindow: Duration?
         /// The source of the current time. Default: ``SystemClock``.
         public var clock: any TokenClock
         /// Where audit events go. Default: `nil`, nowhere.
@@ -28,6 +35,8 @@ extension TokenManager {
             expiryPolicy: ExpiryPolicy = .default,
             maximumLiveTokensPerOwner: Int? = nil,
             lastUsedInterval: Duration = .seconds(60),
+            maximumIdleTime: Duration? = nil,
+            expiryWarningWindow: Duration? = nil,
             clock: any TokenClock = SystemClock(),
             auditSink: (any TokenAuditSink)? = nil
         ) {
@@ -37,6 +46,8 @@ extension TokenManager {
             self.expiryPolicy = expiryPolicy
             self.maximumLiveTokensPerOwner = maximumLiveTokensPerOwner
             self.lastUsedInterval = lastUsedInterval
+            self.maximumIdleTime = maximumIdleTime
+            self.expiryWarningWindow = expiryWarningWindow
             self.clock = clock
             self.auditSink = auditSink
         }

@@ -25,8 +25,12 @@ public struct TokenRecord: Hashable, Sendable {
     public var allowedNetworks: [IPNetwork]
     /// When the token last validated, as recorded by the manager (at most once per interval).
     public var lastUsedAt: Date?
-    /// When the token was revoked, or `nil` if it has not been.
+    /// When the token was revoked, or `nil` if it has not been. A date in the future schedules the
+    /// revocation: a rotated token keeps validating until its grace period ends.
     public var revokedAt: Date?
+    /// When the token was disabled, or `nil` while it is enabled. A disabled token is kept, listed
+    /// and can be enabled again, but does not validate.
+    public var disabledAt: Date?
     /// The digest of the token's secret: the only form of the secret that is ever stored.
     public let digest: TokenDigest
 
@@ -41,6 +45,7 @@ public struct TokenRecord: Hashable, Sendable {
         allowedNetworks: [IPNetwork] = [],
         lastUsedAt: Date? = nil,
         revokedAt: Date? = nil,
+        disabledAt: Date? = nil,
         digest: TokenDigest
     ) {
         self.id = id
@@ -52,6 +57,7 @@ public struct TokenRecord: Hashable, Sendable {
         self.allowedNetworks = allowedNetworks
         self.lastUsedAt = lastUsedAt
         self.revokedAt = revokedAt
+        self.disabledAt = disabledAt
         self.digest = digest
     }
 
@@ -67,10 +73,14 @@ public struct TokenRecord: Hashable, Sendable {
         return expiresAt <= date
     }
 
-    /// The token's status at `date`. Revocation wins over expiry.
+    /// Whether the token is disabled.
+    public var isDisabled: Bool { disabledAt != nil }
+
+    /// The token's status at `date`. Revocation wins over expiry, and expiry over being disabled.
     public func status(at date: Date) -> TokenStatus {
         if isRevoked(at: date) { return .revoked }
         if isExpired(at: date) { return .expired }
+        if isDisabled { return .disabled }
         return .active
     }
 

@@ -1,11 +1,11 @@
 import Foundation
 
-/// Where a token stands at a moment: active, expired or revoked.
+/// Where a token stands at a moment: active, disabled, expired or revoked.
 ///
 /// A status is a struct rather than an enum so that later releases can add statuses without
 /// breaking your `switch` statements; keep a `default` case.
 public struct TokenStatus: Hashable, Sendable, CustomStringConvertible {
-    /// The status's stable name: `active`, `expired` or `revoked`.
+    /// The status's stable name: `active`, `disabled`, `expired` or `revoked`.
     public let rawValue: String
 
     private init(_ rawValue: String) {
@@ -18,6 +18,8 @@ public struct TokenStatus: Hashable, Sendable, CustomStringConvertible {
     public static let expired = TokenStatus("expired")
     /// The token was revoked and never validates again.
     public static let revoked = TokenStatus("revoked")
+    /// The token was disabled; it can be enabled again.
+    public static let disabled = TokenStatus("disabled")
 
     /// The stable name.
     public var description: String { rawValue }
@@ -25,5 +27,9 @@ public struct TokenStatus: Hashable, Sendable, CustomStringConvertible {
 
 extension TokenStatus {
     /// Every status, for ``TokenManager/list(owner:including:)``.
-    public static let all: Set<TokenStatus> = [.active, .expired, .revoked]
+    public static let all: Set<TokenStatus> = [.active, .disabled, .expired, .revoked]
+
+    /// The statuses ``TokenManager/list(owner:including:)`` shows by default: the tokens the owner
+    /// still holds and can use or enable again.
+    public static let current: Set<TokenStatus> = [.active, .disabled]
 }

@@ -66,6 +66,30 @@ public final class InMemoryTokenStore: TokenStore {
         }
     }
 
+    /// Replaces a token atomically; see ``TokenStore/replace(id:revokingAt:with:)``.
+    public func replace(id: TokenID, revokingAt date: Date, with replacement: TokenRecord) throws -> TokenRecord {
+        try index.withLock { (index) throws(TokenKitError) in
+            let (old, new) = try index.prepareReplace(id: id, revokingAt: date, with: replacement)
+            index.put(old)
+            index.put(new)
+            return old
+        }
+    }
+
+    /// Removes records revoked or expired at or before `cutoff`.
+    public func purge(before cutoff: Date) -> [TokenRecord] {
+        index.withLock { index in
+            let purged = index.preparePurge(before: cutoff)
+            for record in purged { index.remove(id: record.id) }
+            return purged
+        }
+    }
+
+    /// The records that expire between `start` and `end`, soonest first.
+    public func records(expiringBetween start: Date, and end: Date) -> [TokenRecord] {
+        index.withLock { $0.records(expiringBetween: start, and: end) }
+    }
+
     /// Moves last-used times forward.
     public func recordUse(_ uses: [TokenID: Date]) {
         index.withLock { index in

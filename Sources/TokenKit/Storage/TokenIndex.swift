@@ -109,6 +109,41 @@ struct TokenIndex: Sendable {
         }
     }
 
+    /// The records ``TokenStore/replace(id:revokingAt:with:)`` writes: the old record, no longer
+    /// holding its name and revoked at `date` (or earlier, if it already was), and the replacement.
+    func prepareReplace(
+        id: TokenID,
+        revokingAt date: Date,
+        with replacement: TokenRecord
+    ) throws(TokenKitError) -> (old: TokenRecord, new: TokenRecord) {
+        guard var old = record(id: id), old.holdsName else { throw .tokenNotFound(id: id) }
+        guard replacement.owner == old.owner, replacement.name == old.name else {
+            throw TokenKitError(
+                .invalidConfiguration,
+                "A replacement token must have the owner and name of the token it replaces."
+            )
+        }
+        guard slot(forID: replacement.id) == nil, slot(forDigest: replacement.digest) == nil else {
+            throw .duplicateToken(id: replacement.id)
+        }
+        old.revokedAt = date
+        return (old, replacement)
+    }
+
+    /// The records ``TokenStore/purge(before:)`` removes: revoked or expired at or before `cutoff`.
+    func preparePurge(before cutoff: Date) -> [TokenRecord] {
+        allRecords.filter { $0.isRevoked(at: cutoff) || $0.isExpired(at: cutoff) }
+    }
+
+    /// The records that expire in `start ..< end` and are not revoked by `start`.
+    func records(expiringBetween start: Date, and end: Date) -> [TokenRecord] {
+        allRecords.filter { record in
+            guard let expiresAt = record.expiresAt else { return false }
+            return expiresAt >= start && expiresAt < end && !record.isRevoked(at: start)
+        }
+        .sorted { ($0.expiresAt!, $0.id) < ($1.expiresAt!, $1.id) }
+    }
+
     /// The records whose ``TokenRecord/lastUsedAt`` `uses` moves forward, already changed.
     func prepareRecordUse(_ uses: [TokenID: Date]) -> [TokenRecord] {
         uses.compactMap { id, date in
@@ -180,6 +215,7 @@ struct StoredRecord: Sendable {
     var expiresAt: Double
     var lastUsedAt: Double
     var revokedAt: Double
+    var disabledAt: Double
 
     init(_ record: TokenRecord) {
         digest = record.digest
@@ -192,6 +228,7 @@ struct StoredRecord: Sendable {
         expiresAt = Self.number(record.expiresAt)
         lastUsedAt = Self.number(record.lastUsedAt)
         revokedAt = Self.number(record.revokedAt)
+        disabledAt = Self.number(record.disabledAt)
     }
 
     var record: TokenRecord {
@@ -205,6 +242,7 @@ struct StoredRecord: Sendable {
             allowedNetworks: allowedNetworks,
             lastUsedAt: Self.date(lastUsedAt),
             revokedAt: Self.date(revokedAt),
+            disabledAt: Self.date(disabledAt),
             digest: digest
         )
     }

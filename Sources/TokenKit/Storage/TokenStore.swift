@@ -80,6 +80,24 @@ public protocol TokenStore: Sendable {
     /// - Throws: ``TokenKitError`` with code ``TokenKitError/Code/tokenNotFound``.
     func delete(id: TokenID) async throws
 
+    /// Replaces a token with a new one atomically, for rotation: the old record stops holding its
+    /// name and is revoked as of `date` (which may be in the future: the grace period), and
+    /// `replacement`, which has the same owner and name, is inserted.
+    ///
+    /// - Returns: The old record as written.
+    /// - Throws: ``TokenKitError`` with code ``TokenKitError/Code/tokenNotFound`` when no record
+    ///   with `id` holds its name, or ``TokenKitError/Code/duplicateToken``.
+    func replace(id: TokenID, revokingAt date: Date, with replacement: TokenRecord) async throws -> TokenRecord
+
+    /// Removes for good every record revoked or expired at or before `cutoff`, atomically.
+    ///
+    /// - Returns: The records removed.
+    func purge(before cutoff: Date) async throws -> [TokenRecord]
+
+    /// Returns every record, of any owner, that expires at or after `start` and before `end` and is
+    /// not revoked at `start`, soonest first: the tokens to warn about.
+    func records(expiringBetween start: Date, and end: Date) async throws -> [TokenRecord]
+
     /// Records when tokens were last used. A stored time only moves forward: a use older than the
     /// stored ``TokenRecord/lastUsedAt`` is ignored, as are unknown ids.
     func recordUse(_ uses: [TokenID: Date]) async throws
