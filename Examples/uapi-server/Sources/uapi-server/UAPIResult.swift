@@ -1,0 +1,31 @@
+import Foundation
+import Hummingbird
+
+/// cPanel's UAPI result object:
+/// `{"status":1,"errors":null,"messages":null,"warnings":null,"metadata":{},"data":…}`.
+enum UAPIResult {
+    /// A successful result carrying `data`.
+    static func success(_ data: Any) -> Response {
+        response([
+            "status": 1, "errors": NSNull(), "messages": NSNull(), "warnings": NSNull(),
+            "metadata": [:] as [String: Any], "data": data,
+        ])
+    }
+
+    /// A failed result: status 0, no data, and the errors for people.
+    static func failure(_ errors: [String]) -> Response {
+        response([
+            "status": 0, "errors": errors, "messages": NSNull(), "warnings": NSNull(), "metadata": [:] as [String: Any],
+            "data": NSNull(),
+        ])
+    }
+
+    private static func response(_ object: [String: Any]) -> Response {
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
+        return Response(
+            status: .ok,
+            headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: data))
+        )
+    }
+}
