@@ -21,26 +21,28 @@ enum StoreFixtures {
         return (record, secret)
     }
 
-    /// Fills a new file store at `path` with `count` tokens (without syncing each write, to save
-    /// time) and returns their secrets.
-    @discardableResult
-    static func makeFileStore(at path: String, count: Int) async throws -> [String] {
+    /// Writes `records` to a new file store at `path` (without syncing each write, to save time).
+    static func makeFileStore(at path: String, records: [TokenRecord]) async throws {
         try? FileManager.default.removeItem(atPath: path)
         try? FileManager.default.removeItem(atPath: path + ".lock")
         let store = try FileTokenStore(path: path, options: .init(durability: .unsynchronized))
-        var secrets: [String] = []
-        secrets.reserveCapacity(count)
-        let batch = 1_000
-        for first in stride(from: 0, to: count, by: batch) {
-            let tokens = (first..<min(first + batch, count)).map { token($0) }
-            secrets += tokens.map(\.secret)
+        for first in stride(from: 0, to: records.count, by: 1_000) {
             try await withThrowingTaskGroup(of: Void.self) { group in
-                for token in tokens {
-                    group.addTask { try await store.insert(token.record, maximumLiveTokensPerOwner: nil) }
+                for record in records[first..<min(first + 1_000, records.count)] {
+                    group.addTask { try await store.insert(record, maximumLiveTokensPerOwner: nil) }
                 }
                 try await group.waitForAll()
             }
         }
-        return secrets
+    }
+
+    /// Writes `records` to a new SQLite database at `path`, in one transaction.
+    static func makeSQLite(at path: String, records: [TokenRecord]) throws {
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+        let table = try SQLiteTokenTable(path: path)
+        try table.execute("BEGIN")
+        for record in records { try table.insert(record) }
+        try table.execute("COMMIT")
+        try table.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     }
 }

@@ -1,29 +1,37 @@
 import Foundation
 import TokenKit
 
-// tokenkit-bench make-store PATH COUNT   fill a file store with COUNT realistic tokens
-// tokenkit-bench open-store PATH         open it in this (fresh) process; print time and memory
+// tokenkit-bench run [--quick] [--output FILE]   every benchmark; writes a Markdown report
+// tokenkit-bench open-store PATH                 (child mode) open a file store, print time and peak RSS
+// tokenkit-bench sqlite-first-query PATH DIGEST  (child mode) open SQLite and query once
+// tokenkit-bench make-store PATH COUNT           fill a file store with COUNT realistic tokens
+// tokenkit-bench profile-validate COUNT          validate in a loop, to run under a profiler
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 switch arguments.first {
-case "make-store":
-    let started = ContinuousClock.now
-    try await StoreFixtures.makeFileStore(at: arguments[1], count: Int(arguments[2])!)
-    let size = try FileManager.default.attributesOfItem(atPath: arguments[1])[.size] as! Int
-    print("made \(arguments[2]) tokens in \(ContinuousClock.now - started); file \(size) bytes")
+case "run":
+    let quick = arguments.contains("--quick")
+    let output = arguments.firstIndex(of: "--output").map { arguments[$0 + 1] }
+    try await BenchmarkSuite(quick: quick).run(output: output)
 case "open-store":
-    let before = ProcessMemory.current()
-    let started = ContinuousClock.now
-    let store = try FileTokenStore(path: arguments[1])
-    let elapsed = ContinuousClock.now - started
-    let after = ProcessMemory.current()
-    let count = try store.count
-    let size = try FileManager.default.attributesOfItem(atPath: arguments[1])[.size] as! Int
-    print(
-        "opened \(count) tokens in \(elapsed); disk \(size / max(count, 1)) B/token; "
-            + "memory \((after.resident - before.resident) / max(count, 1)) B/token resident, "
-            + "peak \(after.peak / 1_048_576) MiB (process before open: \(before.resident / 1_048_576) MiB)"
+    try OpenBenchmark.openStore(arguments[1])
+case "sqlite-first-query":
+    try OpenBenchmark.sqliteFirstQuery(arguments[1], arguments[2])
+case "profile-validate":
+    // A steady validation loop over COUNT in-memory tokens, to run under a profiler.
+    let count = Int(arguments[1]) ?? 10_000
+    let (records, secrets) = ValidationBenchmark.records(count: count)
+    let store = InMemoryTokenStore()
+    for record in records { try store.insert(record, maximumLiveTokensPerOwner: nil) }
+    let result = try await ValidationBenchmark.run(
+        store: store,
+        presented: ValidationBenchmark.workload(secrets),
+        quick: false
     )
+    print(Format.rate(result.singleTask), Format.nanoseconds(result.p50))
+case "make-store":
+    let count = Int(arguments[2])!
+    try await StoreFixtures.makeFileStore(at: arguments[1], records: (0..<count).map { StoreFixtures.token($0).record })
 default:
-    print("usage: tokenkit-bench make-store PATH COUNT | open-store PATH")
+    print("usage: tokenkit-bench run [--quick] [--output FILE] | make-store PATH COUNT")
 }

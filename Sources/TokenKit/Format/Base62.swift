@@ -5,17 +5,13 @@ enum Base62 {
     /// log2(62): the bits of entropy carried by one random base62 character.
     static let bitsPerCharacter = 5.954_196_310_386_876
 
-    /// Whether `byte` is one of the 62 characters.
-    @inline(__always)
-    static func isDigit(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-            UInt8(ascii: "a")...UInt8(ascii: "z"):
-            true
-        default:
-            false
-        }
+    /// The value (0–61) of each byte as a base62 digit, or ``notADigit``.
+    static let values: [UInt8] = (0...255).map { byte in
+        alphabet.firstIndex(of: UInt8(byte)).map(UInt8.init) ?? notADigit
     }
+
+    /// The entry of ``values`` for bytes that are not base62 digits.
+    static let notADigit: UInt8 = 0xff
 
     /// Encodes `value` as exactly `width` base62 digits, most significant first, padded with `0`.
     static func encode(_ value: UInt32, width: Int) -> [UInt8] {
@@ -46,17 +42,5 @@ enum Base62 {
             }
         }
         return characters
-    }
-}
-
-extension Base62 {
-    /// The value 0–61 of a character for which ``isDigit(_:)`` holds.
-    @inline(__always)
-    static func value(of byte: UInt8) -> UInt8 {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "A")...UInt8(ascii: "Z"): byte - UInt8(ascii: "A") + 10
-        default: byte &- UInt8(ascii: "a") &+ 36
-        }
     }
 }

@@ -114,19 +114,25 @@ public struct TokenFormat: Hashable, Sendable {
     }
 
     private func firstProblem(in bytes: UnsafeBufferPointer<UInt8>) -> TokenFormatError.Reason? {
-        guard bytes.count >= head.count, bytes.prefix(head.count).elementsEqual(head) else { return .wrongPrefix }
+        // Plain loops over the bytes: this runs on every validation. The digit table is read once:
+        // on Linux every access to a global costs a call to `swift_once`.
+        guard bytes.count >= head.count else { return .wrongPrefix }
+        for index in head.indices where bytes[index] != head[index] { return .wrongPrefix }
         guard bytes.count == length else { return .wrongLength }
-        guard bytes.dropFirst(head.count).allSatisfy(Base62.isDigit) else { return .badCharacter }
-        let body = UnsafeBufferPointer(rebasing: bytes.prefix(length - Self.checksumLength))
-        let expected = CRC32.checksum(body)
+        let values = Base62.values
         var checksum: UInt32 = 0
-        var overflow = false
-        for byte in bytes.suffix(Self.checksumLength) {
-            let (shifted, overflowed) = checksum.multipliedReportingOverflow(by: 62)
-            let (sum, added) = shifted.addingReportingOverflow(UInt32(Base62.value(of: byte)))
-            overflow = overflow || overflowed || added
-            checksum = sum
+        for index in head.count..<length {
+            let value = values[Int(bytes[index])]
+            guard value != Base62.notADigit else { return .badCharacter }
+            if index >= length - Self.checksumLength {
+                // Six base62 digits can exceed 32 bits: such a checksum matches no CRC-32.
+                let (shifted, overflow) = checksum.multipliedReportingOverflow(by: 62)
+                guard !overflow else { return .checksumMismatch }
+                checksum = shifted &+ UInt32(value)
+                if checksum < shifted { return .checksumMismatch }
+            }
         }
-        return !overflow && checksum == expected ? nil : .checksumMismatch
+        let body = UnsafeBufferPointer(rebasing: bytes.prefix(length - Self.checksumLength))
+        return CRC32.checksum(body) == checksum ? nil : .checksumMismatch
     }
 }

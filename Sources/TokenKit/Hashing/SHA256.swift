@@ -102,21 +102,18 @@ struct SHA256: Sendable {
             var g = h6
             var h = h7
             roundConstants.withUnsafeBufferPointer { k in
-                for t in 0..<64 {
-                    let s1 = e.rotatedRight(6) ^ e.rotatedRight(11) ^ e.rotatedRight(25)
-                    let choice = (e & f) ^ (~e & g)
-                    let temp1 = h &+ s1 &+ choice &+ k[t] &+ w[t]
-                    let s0 = a.rotatedRight(2) ^ a.rotatedRight(13) ^ a.rotatedRight(22)
-                    let majority = (a & b) ^ (a & c) ^ (b & c)
-                    let temp2 = s0 &+ majority
-                    h = g
-                    g = f
-                    f = e
-                    e = d &+ temp1
-                    d = c
-                    c = b
-                    b = a
-                    a = temp1 &+ temp2
+                // Eight rounds a pass, the working variables changing roles instead of values.
+                var t = 0
+                while t < 64 {
+                    sha256Round(a, b, c, &d, e, f, g, &h, k[t] &+ w[t])
+                    sha256Round(h, a, b, &c, d, e, f, &g, k[t + 1] &+ w[t + 1])
+                    sha256Round(g, h, a, &b, c, d, e, &f, k[t + 2] &+ w[t + 2])
+                    sha256Round(f, g, h, &a, b, c, d, &e, k[t + 3] &+ w[t + 3])
+                    sha256Round(e, f, g, &h, a, b, c, &d, k[t + 4] &+ w[t + 4])
+                    sha256Round(d, e, f, &g, h, a, b, &c, k[t + 5] &+ w[t + 5])
+                    sha256Round(c, d, e, &f, g, h, a, &b, k[t + 6] &+ w[t + 6])
+                    sha256Round(b, c, d, &e, f, g, h, &a, k[t + 7] &+ w[t + 7])
+                    t += 8
                 }
             }
             h0 &+= a
@@ -131,10 +128,36 @@ struct SHA256: Sendable {
     }
 }
 
+/// One SHA-256 round (FIPS 180-4, 6.2.2 step 3) on the working variables a…h, where `constantAndWord`
+/// is K[t] + W[t]. Instead of shifting all eight variables along, it updates `d` and `h` in place;
+/// the caller passes the variables in rotated roles for the next round.
+@inline(__always)
+private func sha256Round(
+    _ a: UInt32,
+    _ b: UInt32,
+    _ c: UInt32,
+    _ d: inout UInt32,
+    _ e: UInt32,
+    _ f: UInt32,
+    _ g: UInt32,
+    _ h: inout UInt32,
+    _ constantAndWord: UInt32
+) {
+    let sigma1 = e.rotatedRight(6) ^ e.rotatedRight(11) ^ e.rotatedRight(25)
+    let choice = g ^ (e & (f ^ g))
+    let temp1 = h &+ sigma1 &+ choice &+ constantAndWord
+    let sigma0 = a.rotatedRight(2) ^ a.rotatedRight(13) ^ a.rotatedRight(22)
+    let majority = (a & b) | (c & (a | b))
+    d &+= temp1
+    h = temp1 &+ sigma0 &+ majority
+}
+
 extension UInt32 {
+    /// Rotates right. Masking shifts (`&>>`, `&<<`) compile to one rotate instruction; Swift's
+    /// ordinary shifts would add overshift checks to every one of SHA-256's 600 rotations a block.
     @inline(__always)
     fileprivate func rotatedRight(_ count: UInt32) -> UInt32 {
-        (self >> count) | (self << (32 &- count))
+        (self &>> count) | (self &<< (32 &- count))
     }
 }
 

@@ -10,6 +10,10 @@ import Foundation
 /// Records live in a slot array; the dictionaries map to slots, so each record is stored once.
 struct TokenIndex: Sendable {
     private var slots: [StoredRecord?] = []
+    /// Each slot's digest and id, apart from the record so that a look-up compares plain bytes
+    /// without copying (and retaining) a record. A free slot keeps stale values.
+    private var slotDigests: [TokenDigest] = []
+    private var slotIDs: [TokenID] = []
     private var freeSlots: [Int32] = []
     private var slotByDigest = SlotTable()
     private var slotByID = SlotTable()
@@ -21,38 +25,46 @@ struct TokenIndex: Sendable {
     // MARK: Queries
 
     func record(forDigest digest: TokenDigest) -> TokenRecord? {
-        slot(forDigest: digest).map { slots[Int($0)]!.record }
+        slot(forDigest: digest).flatMap(record(at:))
     }
 
     func record(id: TokenID) -> TokenRecord? {
-        slot(forID: id).map { slots[Int($0)]!.record }
+        slot(forID: id).flatMap(record(at:))
     }
 
     func records(owner: String) -> [TokenRecord] {
-        (slotsByOwner[owner] ?? []).compactMap { slots[Int($0)]?.record }
+        (slotsByOwner[owner] ?? []).compactMap(record(at:))
             .sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
     }
 
     /// Every record, in no particular order.
-    var allRecords: [TokenRecord] { slots.compactMap { $0?.record } }
+    var allRecords: [TokenRecord] { records(inSlots: 0..<slots.count) }
+
+    /// The record in `slot`, or `nil` for a free slot.
+    private func record(at slot: Int32) -> TokenRecord? {
+        let index = Int(slot)
+        return slots[index]?.record(id: slotIDs[index], digest: slotDigests[index])
+    }
 
     /// The number of slots, used and free: the bound for ``records(inSlots:)``.
     var slotCount: Int { slots.count }
 
     /// The records in a range of slots, so that a large index can be walked a piece at a time.
     func records(inSlots range: Range<Int>) -> [TokenRecord] {
-        slots[range.clamped(to: 0..<slots.count)].compactMap { $0?.record }
+        range.clamped(to: 0..<slots.count).compactMap { record(at: Int32($0)) }
     }
 
+    // A live slot's digest and id are current, and only live slots are in the tables, so comparing
+    // the parallel arrays is enough.
     private func slot(forDigest digest: TokenDigest) -> Int32? {
-        slots.withUnsafeBufferPointer { slots in
-            slotByDigest.find(digest.w0) { slots[Int($0)]?.digest == digest }
+        slotDigests.withUnsafeBufferPointer { digests in
+            slotByDigest.find(digest.w0) { digests[Int($0)] == digest }
         }
     }
 
     private func slot(forID id: TokenID) -> Int32? {
-        slots.withUnsafeBufferPointer { slots in
-            slotByID.find(id.high) { slots[Int($0)]?.id == id }
+        slotIDs.withUnsafeBufferPointer { ids in
+            slotByID.find(id.high) { ids[Int($0)] == id }
         }
     }
 
@@ -63,7 +75,7 @@ struct TokenIndex: Sendable {
         guard slot(forID: record.id) == nil, slot(forDigest: record.digest) == nil else {
             throw .duplicateToken(id: record.id)
         }
-        let siblings = (slotsByOwner[record.owner] ?? []).compactMap { slots[Int($0)]?.record }
+        let siblings = (slotsByOwner[record.owner] ?? []).compactMap(record(at:))
         if record.holdsName, siblings.contains(where: { $0.holdsName && $0.name == record.name }) {
             throw .duplicateName(record.name, renaming: false)
         }
@@ -91,7 +103,7 @@ struct TokenIndex: Sendable {
         }
         if updated.holdsName && (updated.name != current.name || !current.holdsName) {
             let taken = (slotsByOwner[updated.owner] ?? []).contains { slot in
-                guard let other = slots[Int(slot)]?.record, other.id != id else { return false }
+                guard let other = record(at: slot), other.id != id else { return false }
                 return other.holdsName && other.name == updated.name
             }
             if taken { throw TokenKitError.duplicateName(updated.name, renaming: updated.name != current.name) }
@@ -158,10 +170,12 @@ struct TokenIndex: Sendable {
     /// Adds `record`, or replaces the record with its id.
     mutating func put(_ record: TokenRecord) {
         let stored = StoredRecord(record)
-        if let slot = slot(forID: record.id), let old = slots[Int(slot)] {
-            if old.digest != record.digest {
-                slotByDigest.remove(old.digest.w0, slot: slot)
+        if let slot = slot(forID: record.id) {
+            let oldDigest = slotDigests[Int(slot)]
+            if oldDigest != record.digest {
+                slotByDigest.remove(oldDigest.w0, slot: slot)
                 slotByDigest.insert(record.digest.w0, slot: slot)
+                slotDigests[Int(slot)] = record.digest
             }
             slots[Int(slot)] = stored
             return
@@ -170,9 +184,13 @@ struct TokenIndex: Sendable {
         if let free = freeSlots.popLast() {
             slot = free
             slots[Int(slot)] = stored
+            slotDigests[Int(slot)] = record.digest
+            slotIDs[Int(slot)] = record.id
         } else {
             slot = Int32(slots.count)
             slots.append(stored)
+            slotDigests.append(record.digest)
+            slotIDs.append(record.id)
         }
         slotByID.insert(record.id.high, slot: slot)
         slotByDigest.insert(record.digest.w0, slot: slot)
@@ -182,31 +200,34 @@ struct TokenIndex: Sendable {
     /// Removes the record with `id`, returning it.
     @discardableResult
     mutating func remove(id: TokenID) -> TokenRecord? {
-        guard let slot = slot(forID: id), let stored = slots[Int(slot)] else { return nil }
+        guard let slot = slot(forID: id), let removed = record(at: slot), let stored = slots[Int(slot)] else {
+            return nil
+        }
         slotByID.remove(id.high, slot: slot)
-        slotByDigest.remove(stored.digest.w0, slot: slot)
+        slotByDigest.remove(slotDigests[Int(slot)].w0, slot: slot)
         slots[Int(slot)] = nil
         freeSlots.append(slot)
         slotsByOwner[stored.owner]?.removeAll { $0 == slot }
         if slotsByOwner[stored.owner]?.isEmpty == true {
             slotsByOwner[stored.owner] = nil
         }
-        return stored.record
+        return removed
     }
 
     /// Reserves room for `count` records, so that loading a large store does not rehash repeatedly.
     mutating func reserveCapacity(_ count: Int) {
         slots.reserveCapacity(count)
+        slotDigests.reserveCapacity(count)
+        slotIDs.reserveCapacity(count)
         slotByDigest.reserveCapacity(count)
         slotByID.reserveCapacity(count)
     }
 }
 
-/// A record as the index keeps it: the same fields as ``TokenRecord``, with optional dates stored
-/// as plain numbers (NaN for none) — 32 bytes less a record, which counts at a million tokens.
+/// A record as the index keeps it: the fields of ``TokenRecord`` but its id and digest (which the
+/// index keeps beside it), with optional dates stored as plain numbers (NaN for none) — which
+/// counts at a million tokens.
 struct StoredRecord: Sendable {
-    var digest: TokenDigest
-    var id: TokenID
     var owner: String
     var name: String
     var scopes: Set<String>
@@ -218,8 +239,6 @@ struct StoredRecord: Sendable {
     var disabledAt: Double
 
     init(_ record: TokenRecord) {
-        digest = record.digest
-        id = record.id
         owner = record.owner
         name = record.name
         scopes = record.scopes
@@ -231,7 +250,7 @@ struct StoredRecord: Sendable {
         disabledAt = Self.number(record.disabledAt)
     }
 
-    var record: TokenRecord {
+    func record(id: TokenID, digest: TokenDigest) -> TokenRecord {
         TokenRecord(
             id: id,
             owner: owner,

@@ -1,0 +1,132 @@
+import Foundation
+import TokenKit
+
+/// Runs every benchmark in one process and writes the report.
+struct BenchmarkSuite {
+    let quick: Bool
+
+    /// Store sizes: the issue's 10,000 and 1,000,000, or small ones for CI's smoke pass.
+    var sizes: [Int] { quick ? [1_000, 20_000] : [10_000, 1_000_000] }
+
+    func run(output: String?) async throws {
+        let started = ContinuousClock.now
+        let directory = NSTemporaryDirectory() + "tokenkit-bench-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var report = Report()
+
+        report.section("Hashing", peer: "swift-crypto 3.12 `SHA256`", HashingBenchmark.run(quick: quick))
+
+        var validationRows: [Report.Row] = []
+        var storageRows: [Report.Row] = []
+        var openRows: [Report.Row] = []
+        for count in sizes {
+            let (records, secrets) = ValidationBenchmark.records(count: count)
+            let presented = ValidationBenchmark.workload(secrets)
+
+            // In memory, with resident bytes per token.
+            let before = ProcessMemory.current().resident
+            let memory = InMemoryTokenStore()
+            for record in records { try memory.insert(record, maximumLiveTokensPerOwner: nil) }
+            let perToken = (ProcessMemory.current().resident - before) / count
+            let inMemory = try await ValidationBenchmark.run(store: memory, presented: presented, quick: quick)
+
+            // Through a FileTokenStore.
+            let storePath = directory + "/store-\(count).tkstore"
+            try await StoreFixtures.makeFileStore(at: storePath, records: records)
+            let file = try await ValidationBenchmark.run(
+                store: try FileTokenStore(path: storePath),
+                presented: presented,
+                quick: quick
+            )
+
+            // SQLite, holding the same records.
+            let sqlitePath = directory + "/store-\(count).sqlite"
+            try StoreFixtures.makeSQLite(at: sqlitePath, records: records)
+            let table = try SQLiteTokenTable(path: sqlitePath)
+            let digests = presented.prefix(quick ? 20_000 : 500_000).map { SHA256Hasher().digest(of: $0) }
+            let sqliteRounds = Statistics.rounds(quick ? 2 : 5) {
+                var found = 0
+                for digest in digests where table.lookUp(digest) { found += 1 }
+                blackHole(found)
+            }
+            let sqliteRate = Double(digests.count) / Statistics.percentile(sqliteRounds, 0.5)
+
+            let label = count.formatted()
+            let target = count >= 1_000_000 ? "≥ 1.5 M/s" : "≥ 3 M/s"
+            validationRows += [
+                .init(
+                    benchmark: "validate, \(label) tokens, 1 task (in memory)",
+                    tokenKit: Format.rate(inMemory.singleTask),
+                    target: target
+                ),
+                .init(
+                    benchmark: "validate, \(label) tokens, 1 task per core (in memory)",
+                    tokenKit: Format.rate(inMemory.allCores)
+                ),
+                .init(
+                    benchmark: "validate, \(label) tokens: p50 / p99 latency (in memory)",
+                    tokenKit: "\(Format.nanoseconds(inMemory.p50)) / \(Format.nanoseconds(inMemory.p99))"
+                ),
+                .init(
+                    benchmark: "resident memory per token, \(label) tokens (in memory)",
+                    tokenKit: "\(perToken) B",
+                    target: count >= 1_000_000 ? "≤ 250 B" : "—"
+                ),
+            ]
+            storageRows += [
+                .init(
+                    benchmark: "validate, \(label) tokens, 1 task (FileTokenStore vs SQLite look-up by digest)",
+                    tokenKit: Format.rate(file.singleTask),
+                    peer: Format.rate(sqliteRate),
+                    ratio: Format.ratio(file.singleTask / sqliteRate),
+                    target: "same as in memory (\(Format.ratio(file.singleTask / inMemory.singleTask)))"
+                ),
+                .init(
+                    benchmark: "validate, \(label) tokens, 1 task per core (FileTokenStore)",
+                    tokenKit: Format.rate(file.allCores)
+                ),
+                .init(
+                    benchmark: "validate, \(label) tokens: p50 / p99 latency (FileTokenStore)",
+                    tokenKit: "\(Format.nanoseconds(file.p50)) / \(Format.nanoseconds(file.p99))"
+                ),
+            ]
+            let probe = records[records.count / 2].digest
+            openRows.append(
+                try OpenBenchmark.row(
+                    count: count,
+                    storePath: storePath,
+                    sqlitePath: sqlitePath,
+                    probe: probe,
+                    quick: quick
+                )
+            )
+        }
+        report.section("Validation (98 % valid, 1 % expired, 1 % unknown)", peer: "—", validationRows)
+        report.section("Validation through storage", peer: "SQLite 3.40 (WAL)", storageRows)
+        report.section(
+            "Durable writes",
+            peer: "SQLite 3.40 (WAL, synchronous=FULL)",
+            try await DurableWriteBenchmark.run(directory: directory, quick: quick)
+        )
+        report.section("Opening a store", peer: "SQLite 3.40: open + first query", openRows)
+        report.section(
+            "Last-used tracking",
+            peer: "a write per validation",
+            [try await LastUsedBenchmark.run(quick: quick)]
+        )
+
+        let elapsed = Statistics.seconds(ContinuousClock.now - started)
+        let header = """
+            Measured \(Date().formatted(.iso8601)) on \(ProcessInfo.processInfo.activeProcessorCount) cores, \
+            \(Format.mib(Int(ProcessInfo.processInfo.physicalMemory))), release build\(quick ? ", quick (smoke) sizes" : ""), \
+            in \(Int(elapsed)) s.
+
+            """
+        if let output {
+            try (header + "\n" + report.markdown).write(toFile: output, atomically: true, encoding: .utf8)
+            print("wrote \(output)")
+        }
+        print("benchmarks finished in \(Int(elapsed)) s")
+    }
+}

@@ -1,0 +1,87 @@
+import Dispatch
+import Foundation
+import TokenKit
+
+/// Durable creates per second, with 1 and 8 writers: FileTokenStore against SQLite (WAL,
+/// synchronous=FULL, one insert per transaction).
+enum DurableWriteBenchmark {
+    static func fileStore(path: String, writers: Int, seconds: Double) async throws -> Double {
+        try? FileManager.default.removeItem(atPath: path)
+        let store = try FileTokenStore(path: path)
+        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+        let start = ContinuousClock.now
+        let total = try await withThrowingTaskGroup(of: Int.self) { group in
+            for writer in 0..<writers {
+                group.addTask {
+                    var count = 0
+                    while ContinuousClock.now < deadline {
+                        let record = StoreFixtures.token(writer * 10_000_000 + count).record
+                        try await store.insert(record, maximumLiveTokensPerOwner: nil)
+                        count += 1
+                    }
+                    return count
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+        return Double(total) / Statistics.seconds(ContinuousClock.now - start)
+    }
+
+    static func sqlite(path: String, writers: Int, seconds: Double) throws -> Double {
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+        _ = try SQLiteTokenTable(path: path)  // create the schema once
+        let counts = Counts(writers)
+        let start = Date()
+        DispatchQueue.concurrentPerform(iterations: writers) { writer in
+            guard let table = try? SQLiteTokenTable(path: path) else { return }
+            var count = 0
+            while Date().timeIntervalSince(start) < seconds {
+                guard (try? table.insert(StoreFixtures.token(writer * 10_000_000 + count).record)) != nil else { break }
+                count += 1
+            }
+            counts.set(writer, count)
+        }
+        return Double(counts.total) / Date().timeIntervalSince(start)
+    }
+
+    static func run(directory: String, quick: Bool) async throws -> [Report.Row] {
+        let seconds = quick ? 0.3 : 3
+        var rows: [Report.Row] = []
+        var sqliteOneWriter = 0.0
+        for writers in [1, 8] {
+            let ours = try await fileStore(
+                path: directory + "/durable-\(writers).tkstore",
+                writers: writers,
+                seconds: seconds
+            )
+            let theirs = try sqlite(path: directory + "/durable-\(writers).sqlite", writers: writers, seconds: seconds)
+            if writers == 1 { sqliteOneWriter = theirs }
+            rows.append(
+                Report.Row(
+                    benchmark: "durable creates, \(writers) writer\(writers == 1 ? "" : "s")",
+                    tokenKit: Format.rate(ours),
+                    peer: Format.rate(theirs),
+                    ratio: Format.ratio(ours / theirs),
+                    target: writers == 1
+                        ? "≥ 1.5× SQLite 1-writer (\(Format.ratio(ours / sqliteOneWriter)))"
+                        : "≥ 10× SQLite 1-writer (\(Format.ratio(ours / sqliteOneWriter)))"
+                )
+            )
+        }
+        return rows
+    }
+}
+
+/// Per-thread counts, written once by each thread.
+private final class Counts: @unchecked Sendable {
+    // @unchecked: each thread writes only its own index, once, under the lock; `total` is read
+    // after `concurrentPerform` has returned, which waits for every thread.
+    private var values: [Int]
+    private let lock = NSLock()
+
+    init(_ count: Int) { values = [Int](repeating: 0, count: count) }
+
+    func set(_ index: Int, _ value: Int) { lock.withLock { values[index] = value } }
+
+    var total: Int { lock.withLock { values.reduce(0, +) } }
+}

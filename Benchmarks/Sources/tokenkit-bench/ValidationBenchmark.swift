@@ -1,0 +1,91 @@
+import Foundation
+import TokenKit
+
+/// Validation throughput and latency: 98 % valid tokens, 1 % expired, 1 % unknown.
+enum ValidationBenchmark {
+    struct Result {
+        var singleTask: Double
+        var allCores: Double
+        var p50: Double
+        var p99: Double
+    }
+
+    /// The tokens of a store of `count`, every hundredth (index % 100 == 1) already expired.
+    static func records(count: Int) -> (records: [TokenRecord], secrets: [String]) {
+        let expired = Date() - 86_400
+        var records: [TokenRecord] = []
+        var secrets: [String] = []
+        records.reserveCapacity(count)
+        secrets.reserveCapacity(count)
+        for index in 0..<count {
+            var (record, secret) = StoreFixtures.token(index)
+            if index % 100 == 1 { record.expiresAt = expired }
+            records.append(record)
+            secrets.append(secret)
+        }
+        return (records, secrets)
+    }
+
+    /// The presented tokens: the store's secrets with every hundredth replaced by an unknown token,
+    /// shuffled.
+    static func workload(_ secrets: [String]) -> [String] {
+        var presented = secrets
+        for index in stride(from: 99, to: presented.count, by: 100) {
+            presented[index] = TokenFormat.default.generate()
+        }
+        presented.shuffle()
+        return presented
+    }
+
+    static func run(store: any TokenStore, presented: [String], quick: Bool) async throws -> Result {
+        let manager = TokenManager(store: store)
+        // Warm up: every token's first use is recorded once, then written.
+        for token in presented { _ = try await manager.validate(token) }
+        try await manager.flushUsage()
+
+        let operations = quick ? 50_000 : 2_000_000
+        let rounds = quick ? 2 : 5
+        let single = try await Statistics.rounds(rounds) {
+            try await validate(manager, presented, operations: operations, offset: 0)
+        }
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let parallel = try await Statistics.rounds(rounds) {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for core in 0..<cores {
+                    group.addTask {
+                        try await validate(manager, presented, operations: operations / cores, offset: core * 7_919)
+                    }
+                }
+                try await group.waitForAll()
+            }
+        }
+        var latencies: [Double] = []
+        let samples = quick ? 20_000 : 200_000
+        latencies.reserveCapacity(samples)
+        for index in 0..<samples {
+            let token = presented[index % presented.count]
+            let start = ContinuousClock.now
+            _ = try await manager.validate(token)
+            latencies.append(Statistics.seconds(ContinuousClock.now - start))
+        }
+        return Result(
+            singleTask: Double(operations) / Statistics.percentile(single, 0.5),
+            allCores: Double(operations / cores * cores) / Statistics.percentile(parallel, 0.5),
+            p50: Statistics.percentile(latencies, 0.5),
+            p99: Statistics.percentile(latencies, 0.99)
+        )
+    }
+
+    private static func validate(
+        _ manager: TokenManager,
+        _ presented: [String],
+        operations: Int,
+        offset: Int
+    ) async throws {
+        var valid = 0
+        for index in 0..<operations {
+            if case .valid = try await manager.validate(presented[(index + offset) % presented.count]) { valid += 1 }
+        }
+        blackHole(valid)
+    }
+}
