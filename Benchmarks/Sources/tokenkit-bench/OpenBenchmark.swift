@@ -12,6 +12,12 @@ enum OpenBenchmark {
 
     /// Runs `tokenkit-bench ARGUMENTS` and parses its `seconds peak_bytes` answer.
     static func child(_ arguments: [String]) throws -> Measurement {
+        let numbers = try childNumbers(arguments)
+        return Measurement(seconds: numbers[0], peakBytes: Int(numbers[1]))
+    }
+
+    /// Runs `tokenkit-bench ARGUMENTS` in a fresh process and returns the numbers it printed.
+    static func childNumbers(_ arguments: [String]) throws -> [Double] {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
         process.arguments = arguments
@@ -20,11 +26,9 @@ enum OpenBenchmark {
         try process.run()
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
-        let words = text.split(whereSeparator: \.isWhitespace)
-        guard words.count >= 2, let seconds = Double(words[0]), let peak = Int(words[1]) else {
-            throw SQLiteError(message: "child \(arguments) printed \(text)")
-        }
-        return Measurement(seconds: seconds, peakBytes: peak)
+        let numbers = text.split(whereSeparator: \.isWhitespace).compactMap { Double($0) }
+        guard numbers.count >= 2 else { throw SQLiteError(message: "child \(arguments) printed \(text)") }
+        return numbers
     }
 
     static func median(_ arguments: [String], runs: Int) throws -> Measurement {

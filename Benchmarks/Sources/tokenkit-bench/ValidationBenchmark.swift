@@ -43,8 +43,8 @@ enum ValidationBenchmark {
         for token in presented { _ = try await manager.validate(token) }
         try await manager.flushUsage()
 
-        let operations = quick ? 50_000 : 2_000_000
-        let rounds = quick ? 2 : 5
+        let operations = quick ? 50_000 : 1_000_000
+        let rounds = quick ? 2 : 3
         let single = try await Statistics.rounds(rounds) {
             try await validate(manager, presented, operations: operations, offset: 0)
         }

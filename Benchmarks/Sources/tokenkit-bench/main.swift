@@ -3,6 +3,7 @@ import TokenKit
 
 // tokenkit-bench run [--quick] [--output FILE]   every benchmark; writes a Markdown report
 // tokenkit-bench open-store PATH                 (child mode) open a file store, print time and peak RSS
+// tokenkit-bench memory-per-token COUNT          (child mode) resident bytes per token in memory
 // tokenkit-bench sqlite-first-query PATH DIGEST  (child mode) open SQLite and query once
 // tokenkit-bench make-store PATH COUNT           fill a file store with COUNT realistic tokens
 // tokenkit-bench profile-validate COUNT          validate in a loop, to run under a profiler
@@ -17,6 +18,14 @@ case "open-store":
     try OpenBenchmark.openStore(arguments[1])
 case "sqlite-first-query":
     try OpenBenchmark.sqliteFirstQuery(arguments[1], arguments[2])
+case "memory-per-token":
+    // (child mode) resident bytes an InMemoryTokenStore adds per token, in a fresh process.
+    let count = Int(arguments[1])!
+    let records = (0..<count).map { StoreFixtures.token($0).record }
+    let before = ProcessMemory.current().resident
+    let store = InMemoryTokenStore()
+    for record in records { try store.insert(record, maximumLiveTokensPerOwner: nil) }
+    print((ProcessMemory.current().resident - before) / count, store.count)
 case "profile-validate":
     // A steady validation loop over COUNT in-memory tokens, to run under a profiler.
     let count = Int(arguments[1]) ?? 10_000

@@ -14,6 +14,8 @@ final class UsageRecorder: Sendable {
         var lastNoted: [TokenID: Date] = [:]
         /// Whether a background flush is on its way.
         var flushScheduled = false
+        /// When `lastNoted` was last pruned of entries older than an interval.
+        var lastPruned = Date.distantPast
     }
 
     private let state = Mutex(State())
@@ -61,9 +63,14 @@ final class UsageRecorder: Sendable {
             }
             throw error
         }
+        // Entries older than an interval no longer throttle anything. Pruning at most once an
+        // interval keeps the cost linear in the uses noted, with a million tokens in use too.
         state.withLock { state in
-            guard let newest = batch.values.max() else { return }
+            guard let newest = batch.values.max(), newest.timeIntervalSince(state.lastPruned) >= interval else {
+                return
+            }
             state.lastNoted = state.lastNoted.filter { newest.timeIntervalSince($0.value) < interval }
+            state.lastPruned = newest
         }
     }
 }
