@@ -62,12 +62,7 @@ extension FileTokenStore {
         defer { lockFile.unlock() }
         let size = try state.file.status().size
         var scanner = LogScanner(file: state.file, end: size)
-        let rest = try scanner.scan(from: state.committedEnd, after: state.lastSequence) { entries in
-            for entry in entries { state.index.apply(entry) }
-            state.logEntries += entries.count
-        }
-        state.committedEnd = rest.committedEnd
-        state.lastSequence = rest.lastSequence
+        let rest = try readOn(&state, with: &scanner)
         if let offset = rest.problemOffset, try scanner.laterGroupExists(after: offset, sequence: rest.lastSequence) {
             guard options.recovery == .salvageIntactRecords else { throw corrupted(path, at: offset) }
             try salvage(&state, report: &report, path: path)
@@ -97,7 +92,16 @@ extension FileTokenStore {
         var scanner = LogScanner(file: state.file, end: end)
         // A put entry takes at least about 80 bytes, so this never reserves too little.
         state.index.reserveCapacity(max(0, (end - StoreFileFormat.headerSize) / 80))
-        let outcome = try scanner.scan(from: StoreFileFormat.headerSize, after: 0) { entries in
+        state.committedEnd = StoreFileFormat.headerSize
+        state.lastSequence = 0
+        return try readOn(&state, with: &scanner)
+    }
+
+    /// Applies the complete groups after `state.committedEnd`, and moves the committed end and the
+    /// sequence past them.
+    static func readOn(_ state: inout State, with scanner: inout LogScanner) throws(TokenKitError) -> LogScanner.Outcome
+    {
+        let outcome = try scanner.scan(from: state.committedEnd, after: state.lastSequence) { entries in
             for entry in entries { state.index.apply(entry) }
             state.logEntries += entries.count
         }
@@ -177,12 +181,7 @@ extension FileTokenStore {
         let end = min(size, state.appendingFrom ?? size)
         guard end > state.committedEnd else { return }
         var scanner = LogScanner(file: state.file, end: end)
-        let outcome = try scanner.scan(from: state.committedEnd, after: state.lastSequence) { entries in
-            for entry in entries { state.index.apply(entry) }
-            state.logEntries += entries.count
-        }
-        state.committedEnd = outcome.committedEnd
-        state.lastSequence = outcome.lastSequence
+        let outcome = try Self.readOn(&state, with: &scanner)
         guard holdingLock, outcome.stop != .end else { return }
         if let offset = outcome.problemOffset,
             try scanner.laterGroupExists(after: offset, sequence: outcome.lastSequence)

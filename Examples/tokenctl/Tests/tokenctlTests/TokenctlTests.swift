@@ -25,6 +25,10 @@ struct TokenctlTests {
     /// /dev/null, so it is never a terminal.
     @discardableResult
     func tokenctl(_ arguments: String...) throws -> Run {
+        try tokenctl(arguments)
+    }
+
+    func tokenctl(_ arguments: [String]) throws -> Run {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
             .deletingLastPathComponent().appendingPathComponent("tokenctl")
@@ -193,22 +197,11 @@ struct TokenctlTests {
         ["frobnicate"],
     ])
     func failuresAreOneReadableLine(_ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
-            .deletingLastPathComponent().appendingPathComponent("tokenctl")
-        process.arguments = arguments
-        process.environment = ["TOKENKIT_STORE": store]
-        let error = Pipe()
-        process.standardError = error
-        process.standardOutput = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let text = String(decoding: error.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus != 0)
-        #expect(text.split(separator: "\n").count == 1, "stderr: \(text)")
-        #expect(text.hasPrefix("tokenctl: "))
-        #expect(!text.contains("Fatal error") && !text.contains("Stack"))
+        let run = try tokenctl(arguments)
+        #expect(run.status != 0)
+        #expect(run.errorLines.count == 1, "stderr: \(run.error)")
+        #expect(run.error.hasPrefix("tokenctl: "))
+        #expect(!run.error.contains("Fatal error") && !run.error.contains("Stack"))
     }
 
     @Test func aMissingStoreSettingAndADamagedStoreAreOneLineEach() throws {
