@@ -106,24 +106,24 @@ struct LogScanner {
     /// storage, so such a batch proves that the damage at `offset` is in a group that had been
     /// committed: corruption, not a write cut short by a crash.
     mutating func laterGroupExists(after offset: Int, sequence: UInt64) throws(TokenKitError) -> Bool {
-        var position = offset + 1
-        while position + StoreFileFormat.batchHeaderSize <= end {
-            guard let candidate = try nextMagic(from: position) else { return false }
-            if let batch = try readBatch(at: candidate)?.intact, batch.sequence > sequence + 1 {
-                return true
-            }
-            position = candidate + 1
-        }
-        return false
+        try firstIntactBatch(after: offset) { $0.sequence > sequence + 1 } != nil
     }
 
     /// The offset where the next intact first part of a group starts after `offset`, if any: where
     /// salvage resumes after damage.
     mutating func nextGroupStart(after offset: Int) throws(TokenKitError) -> Int? {
+        try firstIntactBatch(after: offset) { $0.part == 0 }
+    }
+
+    /// The offset of the first intact batch after `offset` for which `matches` holds.
+    private mutating func firstIntactBatch(
+        after offset: Int,
+        where matches: (Batch) -> Bool
+    ) throws(TokenKitError) -> Int? {
         var position = offset + 1
         while position + StoreFileFormat.batchHeaderSize <= end {
             guard let candidate = try nextMagic(from: position) else { return nil }
-            if let batch = try readBatch(at: candidate)?.intact, batch.part == 0 {
+            if let batch = try readBatch(at: candidate)?.intact, matches(batch) {
                 return candidate
             }
             position = candidate + 1

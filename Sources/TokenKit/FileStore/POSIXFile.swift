@@ -15,25 +15,23 @@ final class POSIXFile: Sendable {
     let path: String
 
     /// Opens `path` for reading and writing, creating it with mode 0600 when absent.
-    init(openingOrCreating path: String) throws(TokenKitError) {
-        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw Self.failure("open", path) }
-        self.descriptor = descriptor
-        self.path = path
+    convenience init(openingOrCreating path: String) throws(TokenKitError) {
+        try self.init(path, flags: O_CREAT, operation: "open")
     }
 
     /// Opens an existing `path` for reading and writing.
-    init(openingExisting path: String) throws(TokenKitError) {
-        let descriptor = open(path, O_RDWR | O_CLOEXEC)
-        guard descriptor >= 0 else { throw Self.failure("open", path) }
-        self.descriptor = descriptor
-        self.path = path
+    convenience init(openingExisting path: String) throws(TokenKitError) {
+        try self.init(path, flags: 0, operation: "open")
     }
 
     /// Creates `path` afresh (truncating it) with mode 0600.
-    init(creatingFresh path: String) throws(TokenKitError) {
-        let descriptor = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw Self.failure("create", path) }
+    convenience init(creatingFresh path: String) throws(TokenKitError) {
+        try self.init(path, flags: O_CREAT | O_TRUNC, operation: "create")
+    }
+
+    private init(_ path: String, flags: Int32, operation: String) throws(TokenKitError) {
+        let descriptor = open(path, O_RDWR | O_CLOEXEC | flags, 0o600)
+        guard descriptor >= 0 else { throw Self.failure(operation, path) }
         self.descriptor = descriptor
         self.path = path
     }

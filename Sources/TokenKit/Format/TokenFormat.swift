@@ -97,10 +97,7 @@ public struct TokenFormat: Hashable, Sendable {
     ///
     /// - Throws: ``TokenFormatError`` with the first reason that applies.
     public func validate(_ token: String) throws(TokenFormatError) {
-        let problem: TokenFormatError.Reason? =
-            token.utf8.withContiguousStorageIfAvailable { firstProblem(in: $0) }
-            ?? Array(token.utf8).withUnsafeBufferPointer { firstProblem(in: $0) }
-        if let problem { throw TokenFormatError(problem) }
+        try validate(bytes: token.utf8)
     }
 
     /// Checks raw bytes that may not be UTF-8 at all, such as a header value straight off the wire.

@@ -48,12 +48,10 @@ final class UsageRecorder: Sendable {
     func flush() async throws {
         let batch = state.withLock { state in
             state.flushScheduled = false
-            return state.pending.isEmpty ? [:] : state.pending
+            defer { state.pending = [:] }
+            return state.pending
         }
         guard !batch.isEmpty else { return }
-        state.withLock { state in
-            for id in batch.keys { state.pending[id] = nil }
-        }
         do {
             try await store.recordUse(batch)
         } catch {

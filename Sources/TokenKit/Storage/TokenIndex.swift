@@ -37,8 +37,11 @@ struct TokenIndex: Sendable {
             .sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
     }
 
-    /// Every record, in no particular order.
-    var allRecords: [TokenRecord] { records(inSlots: 0..<slots.count) }
+    /// Every record, one at a time, in no particular order: filtering it materialises only the
+    /// records kept, not a million at once.
+    var allRecords: some Sequence<TokenRecord> {
+        (0..<slots.count).lazy.compactMap { record(at: Int32($0)) }
+    }
 
     /// The record in `slot`, or `nil` for a free slot.
     private func record(at slot: Int32) -> TokenRecord? {
