@@ -110,7 +110,6 @@ struct FileTokenStoreDamageTests {
 
     @Test func aNewerFormatVersionIsRefusedWithAClearMessage() async throws {
         var (bytes, _, _) = try await makeStore()
-        bytes[8] = 2
         let header = StoreFileFormat.Header(snapshotEnd: 40, snapshotSequence: 0).encoded()
         bytes.replaceSubrange(0..<40, with: header)
         bytes[8] = 2

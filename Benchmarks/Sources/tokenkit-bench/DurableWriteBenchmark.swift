@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Synchronization
 import TokenKit
 
 /// Durable creates per second, with 1 and 8 writers: FileTokenStore against SQLite (WAL,
@@ -73,15 +74,12 @@ enum DurableWriteBenchmark {
 }
 
 /// Per-thread counts, written once by each thread.
-private final class Counts: @unchecked Sendable {
-    // @unchecked: each thread writes only its own index, once, under the lock; `total` is read
-    // after `concurrentPerform` has returned, which waits for every thread.
-    private var values: [Int]
-    private let lock = NSLock()
+private final class Counts: Sendable {
+    private let values: Mutex<[Int]>
 
-    init(_ count: Int) { values = [Int](repeating: 0, count: count) }
+    init(_ count: Int) { values = Mutex([Int](repeating: 0, count: count)) }
 
-    func set(_ index: Int, _ value: Int) { lock.withLock { values[index] = value } }
+    func set(_ index: Int, _ value: Int) { values.withLock { $0[index] = value } }
 
-    var total: Int { lock.withLock { values.reduce(0, +) } }
+    var total: Int { values.withLock { $0.reduce(0, +) } }
 }

@@ -6,7 +6,7 @@ import Hummingbird
 enum UAPIResult {
     /// A successful result carrying `data`.
     static func success(_ data: Any) -> Response {
-        response([
+        JSONResponse.make([
             "status": 1, "errors": NSNull(), "messages": NSNull(), "warnings": NSNull(),
             "metadata": [:] as [String: Any], "data": data,
         ])
@@ -14,13 +14,16 @@ enum UAPIResult {
 
     /// A failed result: status 0, no data, and the errors for people.
     static func failure(_ errors: [String]) -> Response {
-        response([
+        JSONResponse.make([
             "status": 0, "errors": errors, "messages": NSNull(), "warnings": NSNull(), "metadata": [:] as [String: Any],
             "data": NSNull(),
         ])
     }
+}
 
-    private static func response(_ object: [String: Any]) -> Response {
+/// A 200 response whose body is `object` as JSON with sorted keys.
+enum JSONResponse {
+    static func make(_ object: Any) -> Response {
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
         return Response(
             status: .ok,

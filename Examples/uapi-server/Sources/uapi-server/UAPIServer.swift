@@ -39,13 +39,7 @@ struct UAPIServer: AsyncParsableCommand {
                 guard let token = context.token else {
                     return TokenAuthenticationMiddleware<TokenRequestContext>.unauthorized
                 }
-                let body: [String: Any] = ["owner": token.owner, "name": token.name, "scopes": token.scopes.sorted()]
-                let data = try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])
-                return Response(
-                    status: .ok,
-                    headers: [.contentType: "application/json"],
-                    body: .init(byteBuffer: ByteBuffer(bytes: data))
-                )
+                return JSONResponse.make(["owner": token.owner, "name": token.name, "scopes": token.scopes.sorted()])
             }
 
         let app = Application(
