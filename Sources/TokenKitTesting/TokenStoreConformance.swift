@@ -12,7 +12,10 @@ import TokenKit
 /// struct PostgresTokenStoreTests {
 ///     @Test(arguments: TokenStoreConformance.Check.allCases)
 ///     func conformance(_ check: TokenStoreConformance.Check) async throws {
-///         try await TokenStoreConformance { try await PostgresTokenStore.makeEmptyForTest() }.run(check)
+///         try await TokenStoreConformance(
+///             makeStore: { try await PostgresTokenStore.makeEmptyForTest() },
+///             openSecondHandle: { store in try await (store as! PostgresTokenStore).openAnotherConnection() }
+///         ).run(check)
 ///     }
 /// }
 /// ```
@@ -35,30 +38,54 @@ public struct TokenStoreConformance: Sendable {
         case identityUniqueness
         /// The live-token cap counts records neither revoked nor expired, atomically with insert.
         case liveTokenCap
-        /// An update is applied and returned; a rename onto a live name is refused; a throwing
-        /// change changes nothing.
-        case updateAndRename
-        /// An update may not change a record's id, owner, digest or creation time.
-        case updateKeepsIdentity
-        /// Updating or deleting an unknown id throws `tokenNotFound`.
-        case unknownIDs
+        /// A rename is returned and visible everywhere; a rename onto a live name or to an invalid
+        /// name is refused; a revoked token's name can be taken.
+        case rename
+        /// No operation changes a record's id, owner, digest, creation date or lineage, and an
+        /// insert that does not start its own lineage is refused with `contractViolation`.
+        case identityIsKept
+        /// By-name operations on a name nobody holds, and `delete(id:)` of an unknown id, throw
+        /// `tokenNotFound`; `recordUse` ignores unknown ids.
+        case unknownNamesAndIDs
+        /// `revoke` revokes as of the date, frees the name, and keeps an earlier revocation.
+        case revokeByName
+        /// `setDisabled` disables and enables again.
+        case disableAndEnable
+        /// `changeLimits` changes the given limits and keeps the others.
+        case changeLimits
         /// `revokeAll` revokes the owner's live records only, and frees their names.
         case revokeAll
-        /// A deleted record is gone from every look-up.
+        /// Deleted records, by name or by id, are gone from every look-up.
         case delete
         /// `recordUse` only moves last-used times forward and ignores unknown ids.
         case recordUse
         /// Every field of a record, disabled and scheduled-revocation dates included, comes back as
         /// it was stored.
         case everyFieldRoundTrips
-        /// `replace` revokes the old record as of the given date, frees its name for the
-        /// replacement, and refuses records that do not hold their name.
-        case replaceForRotation
+        /// Dates with a fraction of a second — to the microsecond — come back exactly, through
+        /// every operation that writes one.
+        case subSecondDatesRoundTrip
+        /// Input over the limits of ``TokenKit/TokenStoreRules``, and dates a store cannot keep,
+        /// are refused with the documented codes and change nothing.
+        case inputLimits
+        /// `rotate` revokes the old record as of the grace end, frees the name for a successor that
+        /// copies the old record's owner, name, limits, disabled state and lineage, and refuses a
+        /// repeated id or digest.
+        case rotation
+        /// After a rotation, revoking, disabling, enabling, changing limits and deleting by name
+        /// also apply to the rotated-out predecessor while it is in grace — and not after.
+        case rotationLineage
         /// `purge` removes exactly the records revoked or expired at or before the cutoff.
         case purge
         /// `records(expiringBetween:and:)` finds the records of every owner expiring in the window
         /// and not revoked, soonest first.
         case expiringRecords
+        /// `bindHasher` records the first identity, accepts it again, and refuses another with
+        /// `hasherMismatch`.
+        case hasherIdentity
+        /// A write through one handle on the backing store is seen by the very next call through a
+        /// second handle, both ways.
+        case twoHandles
         /// 100 concurrent inserts of one name: exactly one succeeds.
         case concurrentInsertsOfOneName
         /// Concurrent renames and revokes leave exactly one consistent state.
@@ -80,12 +107,22 @@ public struct TokenStoreConformance: Sendable {
     }
 
     private let makeStore: @Sendable () async throws -> any TokenStore
+    private let openSecondHandle: @Sendable (any TokenStore) async throws -> any TokenStore
 
     /// Creates the suite.
     ///
-    /// - Parameter makeStore: Returns a new, empty store; called once per check.
-    public init(makeStore: @escaping @Sendable () async throws -> any TokenStore) {
+    /// - Parameters:
+    ///   - makeStore: Returns a new, empty store; called once per check.
+    ///   - openSecondHandle: Opens another handle on the same backing store as the store it is
+    ///     given: a second `FileTokenStore` on the same path, a second connection to the same
+    ///     database. For a store whose only handle is the instance itself (``TokenKit/InMemoryTokenStore``),
+    ///     return the store.
+    public init(
+        makeStore: @escaping @Sendable () async throws -> any TokenStore,
+        openSecondHandle: @escaping @Sendable (any TokenStore) async throws -> any TokenStore
+    ) {
         self.makeStore = makeStore
+        self.openSecondHandle = openSecondHandle
     }
 
     /// Runs every check, stopping at the first failure.
@@ -101,7 +138,7 @@ public struct TokenStoreConformance: Sendable {
     ///   fails where the contract says it must succeed.
     public func run(_ check: Check) async throws {
         let store = try await makeStore()
-        let context = Context(check: check, store: store)
+        let context = try Context(check: check, store: store)
         switch check {
         case .insertAndLookUp: try await context.insertAndLookUp()
         case .missingRecords: try await context.missingRecords()
@@ -109,16 +146,24 @@ public struct TokenStoreConformance: Sendable {
         case .nameUniquenessOnInsert: try await context.nameUniquenessOnInsert()
         case .identityUniqueness: try await context.identityUniqueness()
         case .liveTokenCap: try await context.liveTokenCap()
-        case .updateAndRename: try await context.updateAndRename()
-        case .updateKeepsIdentity: try await context.updateKeepsIdentity()
-        case .unknownIDs: try await context.unknownIDs()
+        case .rename: try await context.rename()
+        case .identityIsKept: try await context.identityIsKept()
+        case .unknownNamesAndIDs: try await context.unknownNamesAndIDs()
+        case .revokeByName: try await context.revokeByName()
+        case .disableAndEnable: try await context.disableAndEnable()
+        case .changeLimits: try await context.changeLimits()
         case .revokeAll: try await context.revokeAll()
         case .delete: try await context.delete()
         case .recordUse: try await context.recordUse()
         case .everyFieldRoundTrips: try await context.everyFieldRoundTrips()
-        case .replaceForRotation: try await context.replaceForRotation()
+        case .subSecondDatesRoundTrip: try await context.subSecondDatesRoundTrip()
+        case .inputLimits: try await context.inputLimits()
+        case .rotation: try await context.rotation()
+        case .rotationLineage: try await context.rotationLineage()
         case .purge: try await context.purge()
         case .expiringRecords: try await context.expiringRecords()
+        case .hasherIdentity: try await context.hasherIdentity(secondHandle: try await openSecondHandle(store))
+        case .twoHandles: try await context.twoHandles(secondHandle: try await openSecondHandle(store))
         case .concurrentInsertsOfOneName: try await context.concurrentInsertsOfOneName()
         case .concurrentRenameAndRevoke: try await context.concurrentRenameAndRevoke()
         }

@@ -6,7 +6,19 @@ extension TokenStoreConformance {
     struct Context: Sendable {
         let check: Check
         let store: any TokenStore
-        let start = Date(timeIntervalSince1970: 1_800_000_000)
+        /// A date with a microsecond fraction, so that a store that rounds dates fails.
+        let start: Date
+
+        init(check: Check, store: any TokenStore) throws {
+            self.check = check
+            self.store = store
+            start = try TokenStoreRules.date(microsecondsSince1970: 1_800_000_000_123_456)
+        }
+
+        /// `start` plus a number of microseconds.
+        func start(plus microseconds: Int64) throws -> Date {
+            try TokenStoreRules.date(microsecondsSince1970: 1_800_000_000_123_456 + microseconds)
+        }
 
         func expect(_ condition: Bool, _ message: @autoclosure () -> String) throws {
             if !condition { throw Failure(check: check, message: message()) }
@@ -31,7 +43,16 @@ extension TokenStoreConformance {
             try await store.insert(record, maximumLiveTokensPerOwner: limit)
         }
 
-        // MARK: Checks
+        func stored(_ record: TokenRecord) async throws -> TokenRecord? {
+            try await store.record(id: record.id)
+        }
+
+        /// A record at `start` plus `offset` seconds, with every optional field empty.
+        func record(_ owner: String, _ name: String, offset: TimeInterval = 0) -> TokenRecord {
+            .fixture(owner: owner, name: name, createdAt: start + offset)
+        }
+
+        // MARK: Look-ups and insert
 
         func insertAndLookUp() async throws {
             let record = TokenRecord.fixture(owner: "alice", name: "ci", expiresAt: start + 3600, scopes: ["read"])
@@ -40,10 +61,7 @@ extension TokenStoreConformance {
                 try await store.record(forDigest: record.digest) == record,
                 "record(forDigest:) did not return the inserted record"
             )
-            try expect(
-                try await store.record(id: record.id) == record,
-                "record(id:) did not return the inserted record"
-            )
+            try expect(try await stored(record) == record, "record(id:) did not return the inserted record")
             try expect(
                 try await store.records(owner: "alice") == [record],
                 "records(owner:) did not return the inserted record"
@@ -54,14 +72,14 @@ extension TokenStoreConformance {
             try await insert(.fixture(owner: "alice"))
             let absent = TokenRecord.fixture(owner: "bob")
             try expect(try await store.record(forDigest: absent.digest) == nil, "found a record for an absent digest")
-            try expect(try await store.record(id: absent.id) == nil, "found a record for an absent id")
+            try expect(try await stored(absent) == nil, "found a record for an absent id")
             try expect(try await store.records(owner: "bob").isEmpty, "listed records for an owner with none")
         }
 
         func listsByOwnerOldestFirst() async throws {
-            let newer = TokenRecord.fixture(owner: "alice", name: "b", createdAt: start + 10)
-            let older = TokenRecord.fixture(owner: "alice", name: "a", createdAt: start)
-            let other = TokenRecord.fixture(owner: "bob", name: "a", createdAt: start + 5)
+            let newer = record("alice", "b", offset: 10)
+            let older = record("alice", "a")
+            let other = record("bob", "a", offset: 5)
             for record in [newer, other, older] { try await insert(record) }
             let listed = try await store.records(owner: "alice")
             try expect(
@@ -120,73 +138,184 @@ extension TokenStoreConformance {
             try await insert(.fixture(owner: "alice", name: "d"), limit: nil)
         }
 
-        func updateAndRename() async throws {
-            let first = TokenRecord.fixture(owner: "alice", name: "first")
-            let second = TokenRecord.fixture(owner: "alice", name: "second")
+        // MARK: By-name operations
+
+        func rename() async throws {
+            let first = record("alice", "first")
+            let second = record("alice", "second", offset: 1)
             try await insert(first)
             try await insert(second)
-            let renamed = try await store.update(id: first.id) {
-                $0.name = "renamed"
-                $0.scopes = ["read"]
-            }
-            try expect(
-                renamed.name == "renamed" && renamed.scopes == ["read"],
-                "update did not return the changed record"
-            )
-            try expect(try await store.record(id: first.id) == renamed, "record(id:) does not show the update")
+            let renamed = try await store.rename(owner: "alice", name: "first", to: "renamed")
+            try expect(renamed.id == first.id && renamed.name == "renamed", "rename did not return the renamed record")
+            try expect(try await stored(first) == renamed, "record(id:) does not show the rename")
             try expect(
                 try await store.record(forDigest: first.digest) == renamed,
-                "record(forDigest:) does not show the update"
+                "record(forDigest:) does not show the rename"
             )
             try await expectError(.duplicateName, "a rename onto a live name") {
-                _ = try await store.update(id: first.id) { $0.name = "second" }
+                _ = try await store.rename(owner: "alice", name: "renamed", to: "second")
             }
-            struct Abandon: Error {}
-            var rethrown = false
-            do {
-                _ = try await store.update(id: first.id) { record in
-                    record.name = "abandoned"
-                    throw Abandon()
+            try await expectError(.invalidName, "a rename to an empty name") {
+                _ = try await store.rename(owner: "alice", name: "renamed", to: "")
+            }
+            try expect(try await stored(first)?.name == "renamed", "a refused rename was written")
+            _ = try await store.revoke(owner: "alice", name: "second", at: start)
+            let reused = try await store.rename(owner: "alice", name: "renamed", to: "second")
+            try expect(reused.name == "second", "a revoked record's name could not be taken by a rename")
+        }
+
+        func identityIsKept() async throws {
+            let original = TokenRecord(
+                id: .random(),
+                owner: "alice",
+                name: "ci",
+                createdAt: start,
+                expiresAt: start + 86_400,
+                digest: TokenRecord.fixture().digest
+            )
+            try await insert(original)
+            func expectSameIdentity(_ what: String) async throws {
+                guard let now = try await stored(original) else {
+                    throw Failure(check: check, message: "after \(what), the record is gone")
                 }
-            } catch is Abandon {
-                rethrown = true
+                try expect(
+                    now.id == original.id && now.owner == original.owner && now.digest == original.digest
+                        && now.createdAt == original.createdAt && now.lineageID == original.lineageID,
+                    "\(what) changed the record's id, owner, digest, creation date or lineage"
+                )
             }
-            try expect(rethrown, "an update whose change threw did not rethrow the change's error")
-            try expect(try await store.record(id: first.id)?.name == "renamed", "a throwing change was written")
-            _ = try await store.update(id: second.id) { $0.revokedAt = start }
-            let reused = try await store.update(id: first.id) { $0.name = "second" }
-            try expect(reused.name == "second", "a revoked record's name could not be reused")
+            _ = try await store.rename(owner: "alice", name: "ci", to: "deploy")
+            try await expectSameIdentity("rename")
+            _ = try await store.changeLimits(.init(scopes: ["read"]), owner: "alice", name: "deploy", now: start)
+            try await expectSameIdentity("changeLimits")
+            _ = try await store.setDisabled(owner: "alice", name: "deploy", at: start, now: start)
+            try await expectSameIdentity("setDisabled")
+            try await store.recordUse([original.id: start + 1])
+            try await expectSameIdentity("recordUse")
+            _ = try await store.revoke(owner: "alice", name: "deploy", at: start + 2)
+            try await expectSameIdentity("revoke")
+
+            let foreign = TokenRecord(
+                id: .random(),
+                owner: "alice",
+                name: "foreign",
+                createdAt: start,
+                expiresAt: nil,
+                digest: TokenRecord.fixture().digest,
+                lineageID: original.id
+            )
+            try await expectError(.contractViolation, "an insert that continues another token's lineage") {
+                try await insert(foreign)
+            }
+            try expect(try await stored(foreign) == nil, "a refused insert left a record behind")
         }
 
-        func updateKeepsIdentity() async throws {
-            let record = TokenRecord.fixture(owner: "alice", name: "ci")
-            try await insert(record)
-            let impostor = TokenRecord.fixture(owner: "mallory", name: "ci")
-            let refused: Bool
-            do {
-                _ = try await store.update(id: record.id) { $0 = impostor }
-                refused = false
-            } catch {
-                refused = true
+        func unknownNamesAndIDs() async throws {
+            try await insert(.fixture(owner: "alice", name: "held"))
+            try await insert(.fixture(owner: "alice", name: "gone", revokedAt: start - 1))
+            for name in ["absent", "gone"] {
+                try await expectError(.tokenNotFound, "rename of \(name)") {
+                    _ = try await store.rename(owner: "alice", name: name, to: "x")
+                }
+                try await expectError(.tokenNotFound, "revoke of \(name)") {
+                    _ = try await store.revoke(owner: "alice", name: name, at: start)
+                }
+                try await expectError(.tokenNotFound, "setDisabled of \(name)") {
+                    _ = try await store.setDisabled(owner: "alice", name: name, at: start, now: start)
+                }
+                try await expectError(.tokenNotFound, "changeLimits of \(name)") {
+                    _ = try await store.changeLimits(.init(scopes: ["x"]), owner: "alice", name: name, now: start)
+                }
+                try await expectError(.tokenNotFound, "delete of \(name)") {
+                    _ = try await store.delete(owner: "alice", name: name, now: start)
+                }
+                try await expectError(.tokenNotFound, "rotate of \(name)") {
+                    _ = try await store.rotate(
+                        owner: "alice",
+                        name: name,
+                        successor: TokenSuccessor(
+                            id: .random(),
+                            digest: TokenRecord.fixture().digest,
+                            createdAt: start
+                        ),
+                        revokingPreviousAt: start
+                    )
+                }
             }
-            try expect(refused, "an update that replaced the record's identity succeeded")
-            try expect(try await store.record(id: record.id) == record, "a refused identity change was written")
+            try await expectError(.tokenNotFound, "a by-name operation on another owner's name") {
+                _ = try await store.revoke(owner: "bob", name: "held", at: start)
+            }
+            try await expectError(.tokenNotFound, "delete of an unknown id") {
+                _ = try await store.delete(id: .random())
+            }
+            try await store.recordUse([.random(): start])
         }
 
-        func unknownIDs() async throws {
-            let absent = TokenID.random()
-            try await expectError(.tokenNotFound, "update of an unknown id") {
-                _ = try await store.update(id: absent) { $0.name = "x" }
-            }
-            try await expectError(.tokenNotFound, "delete of an unknown id") { try await store.delete(id: absent) }
-            try await store.recordUse([absent: start])
+        func revokeByName() async throws {
+            let target = record("alice", "ci")
+            let other = record("alice", "other")
+            for record in [target, other] { try await insert(record) }
+            let change = try await store.revoke(owner: "alice", name: "ci", at: start + 5)
+            try expect(
+                change.token.id == target.id && change.token.revokedAt == start + 5 && change.predecessors.isEmpty,
+                "revoke did not return the record revoked as of the date"
+            )
+            try expect(try await stored(target)?.revokedAt == start + 5, "the revocation was not stored")
+            try expect(try await stored(other)?.revokedAt == nil, "revoke touched another token")
+            try await insert(.fixture(owner: "alice", name: "ci"))
+
+            let scheduled = TokenRecord.fixture(owner: "alice", name: "x")
+            try await insert(scheduled)
+            _ = try await store.revoke(owner: "alice", name: "x", at: start + 10)
+            try expect(
+                try await stored(scheduled)?.revokedAt == start + 10,
+                "revoke did not store its date"
+            )
+        }
+
+        func disableAndEnable() async throws {
+            let target = record("alice", "ci")
+            try await insert(target)
+            let disabled = try await store.setDisabled(owner: "alice", name: "ci", at: start + 1, now: start + 1)
+            try expect(disabled.token.disabledAt == start + 1, "setDisabled did not return the disabled record")
+            try expect(try await stored(target)?.disabledAt == start + 1, "the disabling was not stored")
+            try expect(try await stored(target)?.holdsName == true, "a disabled token lost its name")
+            let enabled = try await store.setDisabled(owner: "alice", name: "ci", at: nil, now: start + 2)
+            try expect(enabled.token.disabledAt == nil, "setDisabled(nil) did not enable the token")
+            try expect(try await stored(target)?.disabledAt == nil, "the enabling was not stored")
+        }
+
+        func changeLimits() async throws {
+            let network = try IPNetwork(parsing: "192.0.2.0/24")
+            let target = TokenRecord.fixture(owner: "alice", name: "ci", expiresAt: start + 100, scopes: ["a"])
+            try await insert(target)
+            let scoped = try await store.changeLimits(
+                .init(scopes: ["b", "c"], allowedNetworks: [network]),
+                owner: "alice",
+                name: "ci",
+                now: start
+            )
+            try expect(
+                scoped.token.scopes == ["b", "c"] && scoped.token.allowedNetworks == [network]
+                    && scoped.token.expiresAt == start + 100,
+                "changeLimits did not change scopes and networks and keep the expiry"
+            )
+            _ = try await store.changeLimits(.init(expiry: .at(start + 500)), owner: "alice", name: "ci", now: start)
+            let dated = try await stored(target)
+            try expect(
+                dated?.expiresAt == start + 500 && dated?.scopes == ["b", "c"],
+                "changeLimits did not change the expiry and keep the scopes"
+            )
+            _ = try await store.changeLimits(.init(expiry: .never, scopes: []), owner: "alice", name: "ci", now: start)
+            let open = try await stored(target)
+            try expect(open?.expiresAt == nil && open?.scopes == [], "changeLimits did not clear expiry and scopes")
         }
 
         func revokeAll() async throws {
-            let a = TokenRecord.fixture(owner: "alice", name: "a")
-            let b = TokenRecord.fixture(owner: "alice", name: "b")
+            let a = record("alice", "a")
+            let b = record("alice", "b")
             let old = TokenRecord.fixture(owner: "alice", name: "old", revokedAt: start - 100)
-            let bobs = TokenRecord.fixture(owner: "bob", name: "a")
+            let bobs = record("bob", "a")
             for record in [a, b, old, bobs] { try await insert(record) }
             let revoked = try await store.revokeAll(owner: "alice", at: start)
             try expect(
@@ -194,23 +323,26 @@ extension TokenStoreConformance {
                 "revokeAll changed \(revoked.map(\.name)), expected [a, b]"
             )
             try expect(revoked.allSatisfy { $0.revokedAt == start }, "revokeAll did not set the revocation time")
-            try expect(
-                try await store.record(id: old.id)?.revokedAt == start - 100,
-                "revokeAll moved an earlier revocation"
-            )
-            try expect(try await store.record(id: bobs.id)?.revokedAt == nil, "revokeAll touched another owner")
+            try expect(try await stored(old)?.revokedAt == start - 100, "revokeAll moved an earlier revocation")
+            try expect(try await stored(bobs)?.revokedAt == nil, "revokeAll touched another owner")
             try await insert(.fixture(owner: "alice", name: "a"))
         }
 
         func delete() async throws {
-            let record = TokenRecord.fixture(owner: "alice", name: "ci")
-            try await insert(record)
-            try await store.delete(id: record.id)
-            try expect(try await store.record(id: record.id) == nil, "a deleted record is still found by id")
-            try expect(
-                try await store.record(forDigest: record.digest) == nil,
-                "a deleted record is still found by digest"
-            )
+            let byName = record("alice", "ci")
+            let byID = TokenRecord.fixture(owner: "alice", name: "old", revokedAt: start)
+            for record in [byName, byID] { try await insert(record) }
+            let deleted = try await store.delete(owner: "alice", name: "ci", now: start)
+            try expect(deleted.token.id == byName.id, "delete(owner:name:) did not return the deleted record")
+            let removed = try await store.delete(id: byID.id)
+            try expect(removed.id == byID.id, "delete(id:) did not return the deleted record")
+            for record in [byName, byID] {
+                try expect(try await stored(record) == nil, "a deleted record is still found by id")
+                try expect(
+                    try await store.record(forDigest: record.digest) == nil,
+                    "a deleted record is still found by digest"
+                )
+            }
             try expect(try await store.records(owner: "alice").isEmpty, "a deleted record is still listed")
             try await insert(.fixture(owner: "alice", name: "ci"))
         }
@@ -219,16 +351,12 @@ extension TokenStoreConformance {
             let record = TokenRecord.fixture(owner: "alice", name: "ci")
             try await insert(record)
             try await store.recordUse([record.id: start + 60])
-            try expect(
-                try await store.record(id: record.id)?.lastUsedAt == start + 60,
-                "recordUse did not set lastUsedAt"
-            )
+            try expect(try await stored(record)?.lastUsedAt == start + 60, "recordUse did not set lastUsedAt")
             try await store.recordUse([record.id: start + 30, .random(): start])
-            try expect(
-                try await store.record(id: record.id)?.lastUsedAt == start + 60,
-                "recordUse moved lastUsedAt back"
-            )
+            try expect(try await stored(record)?.lastUsedAt == start + 60, "recordUse moved lastUsedAt back")
         }
+
+        // MARK: Round trips and limits
 
         func everyFieldRoundTrips() async throws {
             let record = TokenRecord(
@@ -245,55 +373,269 @@ extension TokenStoreConformance {
                 digest: TokenRecord.fixture().digest
             )
             try await insert(record)
-            try expect(
-                try await store.record(id: record.id) == record,
-                "a record with every field set changed in the store"
-            )
-            let cleared = try await store.update(id: record.id) { $0.disabledAt = nil }
-            try expect(cleared.disabledAt == nil, "update did not clear disabledAt")
-            try expect(try await store.record(id: record.id)?.disabledAt == nil, "a cleared disabledAt came back")
+            try expect(try await stored(record) == record, "a record with every field set changed in the store")
         }
 
-        func replaceForRotation() async throws {
-            let old = TokenRecord.fixture(owner: "alice", name: "ci", scopes: ["read"])
-            try await insert(old)
-            let replacement = TokenRecord.fixture(owner: "alice", name: "ci", createdAt: start + 1)
-            let graceEnd = start + 3_600
-            let written = try await store.replace(id: old.id, revokingAt: graceEnd, with: replacement)
-            try expect(
-                written.id == old.id && written.revokedAt == graceEnd,
-                "replace did not schedule the old record's revocation"
+        func subSecondDatesRoundTrip() async throws {
+            let dates = try (1...6).map { try start(plus: Int64($0) * 1_111_111) }
+            let record = TokenRecord(
+                id: .random(),
+                owner: "alice",
+                name: "precise",
+                createdAt: dates[0],
+                expiresAt: dates[1],
+                lastUsedAt: dates[2],
+                digest: TokenRecord.fixture().digest
             )
-            try expect(
-                try await store.record(id: old.id)?.revokedAt == graceEnd,
-                "the old record's revocation was not stored"
+            try await insert(record)
+            try expect(try await stored(record) == record, "insert lost a sub-second date")
+            try await store.recordUse([record.id: dates[3]])
+            try expect(try await stored(record)?.lastUsedAt == dates[3], "recordUse lost a sub-second date")
+            _ = try await store.setDisabled(owner: "alice", name: "precise", at: dates[4], now: dates[0])
+            try expect(try await stored(record)?.disabledAt == dates[4], "setDisabled lost a sub-second date")
+            _ = try await store.changeLimits(.init(expiry: .at(dates[5])), owner: "alice", name: "precise", now: start)
+            try expect(try await stored(record)?.expiresAt == dates[5], "changeLimits lost a sub-second date")
+            _ = try await store.revoke(owner: "alice", name: "precise", at: dates[5])
+            try expect(try await stored(record)?.revokedAt == dates[5], "revoke lost a sub-second date")
+        }
+
+        func inputLimits() async throws {
+            let held = record("alice", "held")
+            try await insert(held)
+            func refused(_ code: TokenKitError.Code, _ what: String, _ record: TokenRecord) async throws {
+                try await expectError(code, what) { try await insert(record) }
+                try expect(try await stored(record) == nil, "\(what) was refused but written")
+            }
+            func with(
+                owner: String = "alice",
+                name: String = "n",
+                scopes: Set<String> = [],
+                created: Date? = nil
             )
-            try expect(
-                try await store.record(forDigest: replacement.digest) == replacement,
-                "the replacement was not stored"
-            )
-            let live = try await store.records(owner: "alice").filter(\.holdsName)
-            try expect(live.map(\.id) == [replacement.id], "after replace, only the replacement may hold the name")
-            try await expectError(.tokenNotFound, "replacing a record that no longer holds its name") {
-                _ = try await store.replace(
-                    id: old.id,
-                    revokingAt: graceEnd,
-                    with: .fixture(owner: "alice", name: "ci")
+                -> TokenRecord
+            {
+                TokenRecord(
+                    id: .random(),
+                    owner: owner,
+                    name: name,
+                    createdAt: created ?? start,
+                    expiresAt: nil,
+                    scopes: scopes,
+                    digest: TokenRecord.fixture().digest
                 )
             }
-            try await expectError(.duplicateToken, "a replacement with a stored digest") {
-                let reused = TokenRecord(
-                    id: .random(),
+            try await refused(
+                .invalidOwner,
+                "an owner of 70,000 bytes",
+                with(owner: String(repeating: "o", count: 70_000))
+            )
+            try await refused(.invalidOwner, "an empty owner", with(owner: ""))
+            try await refused(.invalidName, "a name of 70,000 bytes", with(name: String(repeating: "n", count: 70_000)))
+            try await refused(.invalidName, "a name with a control character", with(name: "a\u{7}b"))
+            try await refused(.invalidScope, "101 scopes", with(scopes: Set((0...100).map { "s\($0)" })))
+            try await refused(
+                .invalidScope,
+                "a scope of 2,000 bytes",
+                with(scopes: [String(repeating: "s", count: 2_000)])
+            )
+            try await refused(
+                .invalidDate,
+                "an infinite creation date",
+                with(created: Date(timeIntervalSince1970: .infinity))
+            )
+            try await refused(
+                .invalidDate,
+                "a creation date after 9999",
+                with(created: Date(timeIntervalSince1970: 3e11))
+            )
+            let networks = try (0...100).map { try IPNetwork(parsing: "10.0.\($0).0/24") }
+            try await expectError(.tooManyNetworks, "101 allowed networks") {
+                _ = try await store.changeLimits(
+                    .init(allowedNetworks: networks),
+                    owner: "alice",
+                    name: "held",
+                    now: start
+                )
+            }
+            try await expectError(.invalidDate, "an expiry of NaN") {
+                _ = try await store.changeLimits(
+                    .init(expiry: .at(Date(timeIntervalSince1970: .nan))),
+                    owner: "alice",
+                    name: "held",
+                    now: start
+                )
+            }
+            try await expectError(.invalidDate, "a last use at +infinity") {
+                try await store.recordUse([held.id: Date(timeIntervalSince1970: .infinity)])
+            }
+            try await expectError(.invalidName, "a rename to 70,000 bytes") {
+                _ = try await store.rename(owner: "alice", name: "held", to: String(repeating: "n", count: 70_000))
+            }
+            try expect(try await stored(held) == held, "refused input changed a stored record")
+        }
+
+        // MARK: Rotation
+
+        func successor(at offset: TimeInterval, expiry: TokenLimitsChange.Expiry? = nil) -> TokenSuccessor {
+            TokenSuccessor(
+                id: .random(),
+                digest: TokenRecord.fixture().digest,
+                createdAt: start + offset,
+                expiry: expiry
+            )
+        }
+
+        func rotation() async throws {
+            let network = try IPNetwork(parsing: "192.0.2.0/24")
+            let old = TokenRecord(
+                id: .random(),
+                owner: "alice",
+                name: "ci",
+                createdAt: start,
+                expiresAt: start + 86_400,
+                scopes: ["read"],
+                allowedNetworks: [network],
+                lastUsedAt: start + 1,
+                disabledAt: start + 2,
+                digest: TokenRecord.fixture().digest
+            )
+            try await insert(old)
+            let next = successor(at: 10)
+            let graceEnd = start + 3_600
+            let change = try await store.rotate(
+                owner: "alice",
+                name: "ci",
+                successor: next,
+                revokingPreviousAt: graceEnd
+            )
+            let expected = TokenRecord(
+                id: next.id,
+                owner: "alice",
+                name: "ci",
+                createdAt: start + 10,
+                expiresAt: start + 86_400,
+                scopes: ["read"],
+                allowedNetworks: [network],
+                disabledAt: start + 2,
+                digest: next.digest,
+                lineageID: old.id
+            )
+            try expect(
+                change.token == expected,
+                "the successor is not the old record's owner, name, limits and lineage with the new identity"
+            )
+            try expect(
+                change.predecessors.map(\.id) == [old.id] && change.predecessors.first?.revokedAt == graceEnd,
+                "rotate did not return the old record revoked as of the grace end"
+            )
+            try expect(try await stored(old)?.revokedAt == graceEnd, "the old record's revocation was not stored")
+            try expect(
+                try await store.record(forDigest: next.digest) == expected,
+                "the successor was not stored as returned"
+            )
+            let holders = try await store.records(owner: "alice").filter(\.holdsName)
+            try expect(holders.map(\.id) == [next.id], "after rotate, only the successor may hold the name")
+
+            let renewed = successor(at: 20, expiry: .never)
+            let again = try await store.rotate(
+                owner: "alice",
+                name: "ci",
+                successor: renewed,
+                revokingPreviousAt: start + 20
+            )
+            try expect(again.token.expiresAt == nil, "a successor's own expiry was not used")
+            try expect(again.token.lineageID == old.id, "a second rotation left the lineage")
+
+            try await expectError(.duplicateToken, "a successor with a stored digest") {
+                let reused = TokenSuccessor(id: .random(), digest: old.digest, createdAt: start + 30)
+                _ = try await store.rotate(
                     owner: "alice",
                     name: "ci",
-                    createdAt: start,
-                    expiresAt: nil,
-                    digest: old.digest
+                    successor: reused,
+                    revokingPreviousAt: start + 30
                 )
-                _ = try await store.replace(id: replacement.id, revokingAt: graceEnd, with: reused)
             }
-            try expect(try await store.records(owner: "alice").count == 2, "a refused replace changed the store")
+            try await expectError(.duplicateToken, "a successor with a stored id") {
+                let reused = TokenSuccessor(id: old.id, digest: TokenRecord.fixture().digest, createdAt: start + 30)
+                _ = try await store.rotate(
+                    owner: "alice",
+                    name: "ci",
+                    successor: reused,
+                    revokingPreviousAt: start + 30
+                )
+            }
+            try expect(try await store.records(owner: "alice").count == 3, "a refused rotation changed the store")
         }
+
+        func rotationLineage() async throws {
+            // Rotate with a long grace: the old secret is a predecessor in grace until start + 1000.
+            try await insert(record("alice", "ci"))
+            let rotated = try await store.rotate(
+                owner: "alice",
+                name: "ci",
+                successor: successor(at: 1),
+                revokingPreviousAt: start + 1_000
+            )
+            let old = rotated.predecessors[0]
+            let new = rotated.token
+            // An unrelated token of the same name history must never follow.
+            let unrelated = TokenRecord.fixture(owner: "alice", name: "ci-old", revokedAt: start + 1_000)
+            try await insert(unrelated)
+
+            let limited = try await store.changeLimits(
+                .init(scopes: ["narrow"]),
+                owner: "alice",
+                name: "ci",
+                now: start + 2
+            )
+            try expect(
+                limited.predecessors.map(\.id) == [old.id],
+                "changeLimits did not report the predecessor in grace"
+            )
+            try expect(try await stored(old)?.scopes == ["narrow"], "changeLimits did not narrow the predecessor")
+
+            let disabled = try await store.setDisabled(owner: "alice", name: "ci", at: start + 3, now: start + 3)
+            try expect(disabled.predecessors.map(\.id) == [old.id], "setDisabled did not report the predecessor")
+            try expect(try await stored(old)?.disabledAt == start + 3, "setDisabled did not disable the predecessor")
+            _ = try await store.setDisabled(owner: "alice", name: "ci", at: nil, now: start + 4)
+            try expect(try await stored(old)?.disabledAt == nil, "enabling did not enable the predecessor")
+
+            _ = try await store.rename(owner: "alice", name: "ci", to: "deploy")
+            try expect(try await stored(old)?.name == "ci", "rename changed a predecessor's name")
+
+            let revoked = try await store.revoke(owner: "alice", name: "deploy", at: start + 5)
+            try expect(revoked.predecessors.map(\.id) == [old.id], "revoke did not report the predecessor in grace")
+            try expect(try await stored(old)?.revokedAt == start + 5, "revoke left the rotated-out secret valid")
+            try expect(try await stored(new)?.revokedAt == start + 5, "revoke did not revoke the token")
+            try expect(try await stored(unrelated)?.revokedAt == start + 1_000, "revoke touched another lineage")
+
+            // Delete: a fresh lineage, rotated twice; one predecessor's grace is over.
+            try await insert(record("bob", "ci"))
+            let first = try await store.rotate(
+                owner: "bob",
+                name: "ci",
+                successor: successor(at: 1),
+                revokingPreviousAt: start + 2
+            )
+            let second = try await store.rotate(
+                owner: "bob",
+                name: "ci",
+                successor: successor(at: 3),
+                revokingPreviousAt: start + 1_000
+            )
+            let deleted = try await store.delete(owner: "bob", name: "ci", now: start + 10)
+            try expect(
+                deleted.token.id == second.token.id && deleted.predecessors.map(\.id) == [second.predecessors[0].id],
+                "delete did not remove exactly the token and its predecessor in grace"
+            )
+            try expect(try await stored(second.predecessors[0]) == nil, "a deleted predecessor is still stored")
+            try expect(
+                try await stored(first.predecessors[0]) != nil,
+                "delete removed a predecessor whose grace was over"
+            )
+        }
+
+        // MARK: Queries
 
         func purge() async throws {
             let oldRevoked = TokenRecord.fixture(owner: "alice", name: "a", revokedAt: start - 100)
@@ -308,10 +650,10 @@ extension TokenStoreConformance {
                 "purge removed \(purged.map(\.name)), expected [a, b]"
             )
             for record in [oldRevoked, oldExpired] {
-                try expect(try await store.record(id: record.id) == nil, "purged record \(record.name) is still found")
+                try expect(try await stored(record) == nil, "purged record \(record.name) is still found")
             }
             for record in [recentRevoked, live, forever] {
-                try expect(try await store.record(id: record.id) == record, "purge touched \(record.name)")
+                try expect(try await stored(record) == record, "purge touched \(record.name)")
             }
         }
 
@@ -331,6 +673,55 @@ extension TokenStoreConformance {
             let found = try await store.records(expiringBetween: start, and: start + 3_600)
             try expect(found.map(\.id) == [soon.id, later.id], "found \(found.map(\.name)), expected [soon, later]")
         }
+
+        // MARK: Hasher and handles
+
+        func hasherIdentity(secondHandle: any TokenStore) async throws {
+            let first = TokenHasherIdentity(of: HMACSHA256Hasher(key: Array("first key of 32 bytes, at least!".utf8)))
+            let other = TokenHasherIdentity(of: HMACSHA256Hasher(key: Array("other key of 32 bytes, at least!".utf8)))
+            try await store.bindHasher(first)
+            try await store.bindHasher(first)
+            try await expectError(.hasherMismatch, "binding a hasher with another key") {
+                try await store.bindHasher(other)
+            }
+            try await expectError(.hasherMismatch, "binding another algorithm") {
+                try await store.bindHasher(TokenHasherIdentity(of: SHA256Hasher()))
+            }
+            try await expectError(.hasherMismatch, "binding another key through a second handle") {
+                try await secondHandle.bindHasher(other)
+            }
+            try await secondHandle.bindHasher(first)
+        }
+
+        func twoHandles(secondHandle other: any TokenStore) async throws {
+            let record = record("alice", "ci")
+            try await store.insert(record, maximumLiveTokensPerOwner: nil)
+            try expect(
+                try await other.record(forDigest: record.digest) == record,
+                "an insert through one handle is not seen by the next look-up through the other"
+            )
+            _ = try await other.rename(owner: "alice", name: "ci", to: "deploy")
+            try expect(
+                try await store.records(owner: "alice").map(\.name) == ["deploy"],
+                "a rename through the second handle is not seen by the first"
+            )
+            _ = try await store.revoke(owner: "alice", name: "deploy", at: start)
+            try expect(
+                try await other.record(forDigest: record.digest)?.revokedAt == start,
+                "a revocation through one handle is not seen by the next validation look-up through the other"
+            )
+            _ = try await other.delete(id: record.id)
+            try expect(
+                try await store.record(id: record.id) == nil,
+                "a delete through the second handle is not seen by the first"
+            )
+            try await insert(.fixture(owner: "bob", name: "x"))
+            try await expectError(.duplicateName, "a second \"x\" through the other handle") {
+                try await other.insert(.fixture(owner: "bob", name: "x"), maximumLiveTokensPerOwner: nil)
+            }
+        }
+
+        // MARK: Races
 
         func concurrentInsertsOfOneName() async throws {
             let store = self.store
@@ -359,31 +750,43 @@ extension TokenStoreConformance {
 
         func concurrentRenameAndRevoke() async throws {
             let store = self.store
-            let records = (0..<20).map { TokenRecord.fixture(owner: "alice", name: "t\($0)") }
+            let records = (0..<20).map { record("alice", "t\($0)", offset: Double($0)) }
             for record in records { try await insert(record) }
             let revokedAt = start
             // Every task renames its token onto one shared name or revokes it; at most one rename
             // onto "shared" may win, and revoked tokens must stay revoked.
-            await withTaskGroup(of: Void.self) { group in
+            let revokedNames = try await withThrowingTaskGroup(of: String?.self) { group in
                 for (index, record) in records.enumerated() {
                     group.addTask {
-                        _ = try? await store.update(id: record.id) { $0.name = "shared" }
+                        do {
+                            _ = try await store.rename(owner: "alice", name: record.name, to: "shared")
+                        } catch let error as TokenKitError where [.duplicateName, .tokenNotFound].contains(error.code) {
+                            // Lost the race to another rename or to the revoke: both are allowed.
+                        }
+                        return nil
                     }
                     if index.isMultiple(of: 2) {
                         group.addTask {
-                            _ = try? await store.update(id: record.id) { $0.revokedAt = revokedAt }
+                            do {
+                                _ = try await store.revoke(owner: "alice", name: record.name, at: revokedAt)
+                                return record.name
+                            } catch let error as TokenKitError where error.code == .tokenNotFound {
+                                return nil  // Renamed first.
+                            }
                         }
                     }
                 }
+                return try await group.reduce(into: [String]()) { if let name = $1 { $0.append(name) } }
             }
             let final = try await store.records(owner: "alice")
             try expect(final.count == records.count, "records were lost: \(final.count) of \(records.count) remain")
             let liveShared = final.filter { $0.holdsName && $0.name == "shared" }
             try expect(liveShared.count <= 1, "\(liveShared.count) live records share the name \"shared\"")
-            for (index, record) in records.enumerated() where index.isMultiple(of: 2) {
+            for name in revokedNames {
+                let record = records.first { $0.name == name }
                 try expect(
-                    final.first { $0.id == record.id }?.revokedAt == revokedAt,
-                    "a revoke of \(record.name) was lost"
+                    final.first { $0.id == record?.id }?.revokedAt == revokedAt,
+                    "a revoke of \(name) was lost"
                 )
             }
             let liveNames = final.filter(\.holdsName).map(\.name)

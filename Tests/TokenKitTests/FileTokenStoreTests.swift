@@ -8,16 +8,21 @@ struct FileTokenStoreConformanceTests {
     @Test(arguments: TokenStoreConformance.Check.allCases)
     func conformance(_ check: TokenStoreConformance.Check) async throws {
         let directory = TemporaryDirectory()
-        try await TokenStoreConformance { try FileTokenStore(path: directory.file("tokens")) }.run(check)
+        try await TokenStoreConformance(
+            makeStore: { try FileTokenStore(path: directory.file("tokens")) },
+            openSecondHandle: { _ in try FileTokenStore(path: directory.file("tokens")) }
+        ).run(check)
     }
 
     /// The same checks against a store compacted after every few writes.
     @Test(arguments: TokenStoreConformance.Check.allCases)
     func conformanceWhileCompacting(_ check: TokenStoreConformance.Check) async throws {
         let directory = TemporaryDirectory()
-        try await TokenStoreConformance {
-            try FileTokenStore(path: directory.file("tokens"), options: .init(compactionThreshold: 1))
-        }.run(check)
+        let options = FileTokenStore.Options(compactionThreshold: 1)
+        try await TokenStoreConformance(
+            makeStore: { try FileTokenStore(path: directory.file("tokens"), options: options) },
+            openSecondHandle: { _ in try FileTokenStore(path: directory.file("tokens"), options: options) }
+        ).run(check)
     }
 }
 
@@ -49,7 +54,7 @@ struct FileTokenStoreTests {
             try await manager.rename(owner: "alice", name: "a", to: "renamed")
             try await manager.revoke(owner: "alice", name: "b")
             let c = try #require(try await manager.list(owner: "alice").first { $0.name == "c" })
-            try await manager.store.delete(id: c.id)
+            try await manager.delete(id: c.id)
             _ = try await manager.validate(secrets["d"]!)
             try await manager.flushUsage()
         }
@@ -142,7 +147,12 @@ struct FileTokenStoreTests {
         for record in records { try await store.insert(record, maximumLiveTokensPerOwner: nil) }
         for round in 0..<10 {
             for record in records {
-                _ = try await store.update(id: record.id) { $0.scopes = ["round\(round)"] }
+                _ = try await store.changeLimits(
+                    .init(scopes: ["round\(round)"]),
+                    owner: "alice",
+                    name: record.name,
+                    now: .now
+                )
             }
         }
         try await store.waitUntilIdle()
@@ -175,8 +185,16 @@ struct FileTokenStoreTests {
         let records = (0..<10).map { TokenRecord.fixture(name: "t\($0)") }
         for record in records { try await compacting.insert(record, maximumLiveTokensPerOwner: nil) }
         #expect(try follower.count == 10)
-        for record in records { _ = try await compacting.update(id: record.id) { $0.scopes = ["x"] } }
-        for record in records { _ = try await compacting.update(id: record.id) { $0.scopes = ["y"] } }
+        for scopes: Set<String> in [["x"], ["y"]] {
+            for record in records {
+                _ = try await compacting.changeLimits(
+                    .init(scopes: scopes),
+                    owner: "alice",
+                    name: record.name,
+                    now: .now
+                )
+            }
+        }
         try await compacting.waitUntilIdle()
         #expect(compacting.logEntryCount < 30)
         for record in records {

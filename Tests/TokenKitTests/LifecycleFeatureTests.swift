@@ -18,9 +18,9 @@ struct UpdateTests {
             scopes: ["read", "write"],
             allowedNetworks: [network]
         )
-        #expect(updated.expiresAt == fixture.now + 3_600)
-        #expect(updated.scopes == ["read", "write"])
-        #expect(updated.allowedNetworks == [network])
+        #expect(updated.token.expiresAt == fixture.now + 3_600)
+        #expect(updated.token.scopes == ["read", "write"])
+        #expect(updated.token.allowedNetworks == [network])
         #expect(fixture.audit.events.last?.kind == .updated)
 
         try await fixture.reopen()
@@ -39,7 +39,7 @@ struct UpdateTests {
         let fixture = try BackendFixture(backend)
         let issued = try await fixture.manager.create(owner: "alice", name: "ci", scopes: ["read"])
         let unchanged = try await fixture.manager.update(owner: "alice", name: "ci")
-        #expect(unchanged == issued.record)
+        #expect(unchanged.token == issued.record)
         let past = await tokenKitError {
             try await fixture.manager.update(owner: "alice", name: "ci", expiry: .at(fixture.now - 1))
         }
@@ -81,7 +81,7 @@ struct RotationTests {
     func zeroGraceRevokesTheOldSecretAtOnce(_ backend: Backend) async throws {
         let fixture = try BackendFixture(backend)
         let old = try await fixture.manager.create(owner: "alice", name: "ci", scopes: ["read"])
-        let new = try await fixture.manager.rotate(owner: "alice", name: "ci")
+        let new = try await fixture.manager.rotate(owner: "alice", name: "ci").issued
         #expect(new.secret != old.secret)
         #expect(new.record.id != old.record.id)
         #expect(new.record.name == "ci" && new.record.scopes == ["read"])
@@ -97,7 +97,7 @@ struct RotationTests {
     func theOldSecretWorksUntilTheGracePeriodEnds(_ backend: Backend) async throws {
         let fixture = try BackendFixture(backend)
         let old = try await fixture.manager.create(owner: "alice", name: "ci")
-        let new = try await fixture.manager.rotate(owner: "alice", name: "ci", grace: .seconds(3_600))
+        let new = try await fixture.manager.rotate(owner: "alice", name: "ci", grace: .seconds(3_600)).issued
         try await fixture.reopen()
         fixture.clock.advance(by: .seconds(3_599))
         #expect(try await fixture.manager.validate(old.secret).record?.id == old.record.id)
@@ -113,9 +113,9 @@ struct RotationTests {
     func rotatingDuringAGracePeriod(_ backend: Backend) async throws {
         let fixture = try BackendFixture(backend)
         let first = try await fixture.manager.create(owner: "alice", name: "ci")
-        let second = try await fixture.manager.rotate(owner: "alice", name: "ci", grace: .seconds(3_600))
+        let second = try await fixture.manager.rotate(owner: "alice", name: "ci", grace: .seconds(3_600)).issued
         fixture.clock.advance(by: .seconds(600))
-        let third = try await fixture.manager.rotate(owner: "alice", name: "ci", grace: .seconds(3_600))
+        let third = try await fixture.manager.rotate(owner: "alice", name: "ci", grace: .seconds(3_600)).issued
         try await fixture.reopen()
         for secret in [first.secret, second.secret, third.secret] {
             #expect(try await fixture.manager.validate(secret).record != nil)
@@ -128,6 +128,46 @@ struct RotationTests {
         #expect(try await fixture.manager.validate(third.secret).record?.id == third.record.id)
         let holders = try await fixture.manager.list(owner: "alice", including: TokenStatus.all).filter(\.holdsName)
         #expect(holders.map(\.id) == [third.record.id])
+    }
+
+    /// Revoking, disabling or narrowing a token by name during a rotation's grace period applies to
+    /// the rotated-out secret too: an operator revoking a leaked token is not exposed for the grace.
+    @Test(arguments: Backend.allCases)
+    func byNameChangesReachTheRotatedOutSecret(_ backend: Backend) async throws {
+        let fixture = try BackendFixture(backend)
+        let old = try await fixture.manager.create(owner: "alice", name: "ci", scopes: ["read", "write"])
+        let rotation = try await fixture.manager.rotate(owner: "alice", name: "ci", grace: .seconds(3_600))
+        #expect(rotation.previous.id == old.record.id)
+        #expect(rotation.previousSecretValidUntil == fixture.now + 3_600)
+        #expect(rotation.issued.record.lineageID == old.record.id)
+
+        let narrowed = try await fixture.manager.update(owner: "alice", name: "ci", scopes: ["read"])
+        #expect(narrowed.predecessors.map(\.id) == [old.record.id])
+        #expect(try await fixture.manager.validate(old.secret, requiring: ["write"]) == .rejected(.missingScope))
+
+        try await fixture.manager.disable(owner: "alice", name: "ci")
+        #expect(try await fixture.manager.validate(old.secret) == .rejected(.disabled))
+        try await fixture.manager.enable(owner: "alice", name: "ci")
+        #expect(try await fixture.manager.validate(old.secret).record != nil)
+
+        let revoked = try await fixture.manager.revoke(owner: "alice", name: "ci")
+        #expect(revoked.records.map(\.id) == [rotation.issued.record.id, old.record.id])
+        try await fixture.reopen()
+        #expect(try await fixture.manager.validate(old.secret) == .rejected(.revoked))
+        #expect(try await fixture.manager.validate(rotation.issued.secret) == .rejected(.revoked))
+        let events = fixture.audit.events.filter { $0.kind == .revoked }
+        #expect(Set(events.compactMap(\.tokenID)) == [rotation.issued.record.id, old.record.id])
+    }
+
+    @Test(arguments: Backend.allCases)
+    func deletingByNameDeletesTheRotatedOutSecret(_ backend: Backend) async throws {
+        let fixture = try BackendFixture(backend)
+        let old = try await fixture.manager.create(owner: "alice", name: "ci")
+        _ = try await fixture.manager.rotate(owner: "alice", name: "ci", grace: .seconds(3_600))
+        let deleted = try await fixture.manager.delete(owner: "alice", name: "ci")
+        #expect(deleted.predecessors.map(\.id) == [old.record.id])
+        #expect(try await fixture.manager.validate(old.secret) == .rejected(.unknown))
+        #expect(try await fixture.manager.list(owner: "alice", including: TokenStatus.all).isEmpty)
     }
 
     @Test func rotationRefusesANegativeGraceAndUnknownTokens() async throws {
@@ -144,7 +184,7 @@ struct RotationTests {
     @Test func rotationCanSetANewExpiry() async throws {
         let fixture = try BackendFixture(.memory)
         _ = try await fixture.manager.create(owner: "alice", name: "ci", expiry: .after(.seconds(60)))
-        let new = try await fixture.manager.rotate(owner: "alice", name: "ci", expiry: .after(.seconds(86_400)))
+        let new = try await fixture.manager.rotate(owner: "alice", name: "ci", expiry: .after(.seconds(86_400))).issued
         #expect(new.record.expiresAt == fixture.now + 86_400)
     }
 }

@@ -317,13 +317,21 @@ struct TokenManagerValidationTests {
         #expect(!failures[0].contains("expired") && !failures[0].contains("revoked"))
     }
 
-    @Test func pepperedHasherValidatesOnlyWithItsKey() async throws {
+    /// A store remembers the hasher its digests were made with: a manager with another key is
+    /// refused with an error naming both, instead of finding every token unknown.
+    @Test func aStoreRefusesAnotherHasher() async throws {
         let store = InMemoryTokenStore()
         let peppered = ManagerFixture(hasher: HMACSHA256Hasher(key: Array("server secret".utf8)), store: store)
         let issued = try await peppered.manager.create(owner: "alice", name: "a")
         #expect(try await peppered.manager.validate(issued.secret).record != nil)
         let plain = ManagerFixture(store: store)
-        #expect(try await plain.manager.validate(issued.secret) == .rejected(.unknown))
+        let mismatch = await tokenKitError { _ = try await plain.manager.validate(issued.secret) }
+        #expect(mismatch?.code == .hasherMismatch)
+        #expect(mismatch?.message.contains("hmac-sha256") == true && mismatch?.message.contains("sha256") == true)
+        let otherKey = ManagerFixture(hasher: HMACSHA256Hasher(key: Array("another secret".utf8)), store: store)
+        #expect(await tokenKitError { _ = try await otherKey.manager.list(owner: "alice") }?.code == .hasherMismatch)
+        let sameKey = ManagerFixture(hasher: HMACSHA256Hasher(key: Array("server secret".utf8)), store: store)
+        #expect(try await sameKey.manager.validate(issued.secret).record != nil)
     }
 }
 

@@ -35,6 +35,10 @@ public struct TokenAuditEvent: Hashable, Sendable, CustomStringConvertible {
         /// A token that just validated expires within the warning window; emitted at most once per
         /// token and expiry date by each manager.
         public static let expiringSoon = Kind("token.expiring_soon")
+        /// Background work — writing last-used times, or store maintenance such as compaction —
+        /// failed; ``TokenAuditEvent/detail`` says what and why. It is retried with backoff, and
+        /// ``TokenManager/health`` keeps the last failure.
+        public static let backgroundFailure = Kind("store.background_failure")
 
         /// The stable name.
         public var description: String { rawValue }
@@ -103,6 +107,12 @@ public struct TokenAuditEvent: Hashable, Sendable, CustomStringConvertible {
             previousTokenID: previousTokenID,
             detail: detail
         )
+    }
+
+    /// The same event about another record, with `detail`: for the predecessors a by-name change
+    /// also applied to.
+    func about(_ record: TokenRecord, detail: String) -> TokenAuditEvent {
+        TokenAuditEvent(kind, time: time, record: record, detail: detail)
     }
 
     /// A one-line summary for logs, such as

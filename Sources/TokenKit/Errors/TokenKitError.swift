@@ -11,6 +11,10 @@
 ///     print(error.message)   // An API token with the name "deploy" already exists.
 /// }
 /// ```
+///
+/// Errors compare equal, and hash, by ``code`` alone. Storage errors carry the system's error as
+/// their ``underlyingError``. ``Code/suggestedHTTPStatus`` maps every code to the status an HTTP
+/// adapter answers with (the table is in the article *Errors and HTTP statuses*).
 public struct TokenKitError: Error, Hashable, Sendable, CustomStringConvertible {
     /// A stable, machine-readable error code such as `duplicate_name`.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
@@ -38,7 +42,7 @@ public struct TokenKitError: Error, Hashable, Sendable, CustomStringConvertible 
         public static let invalidScope = Code("invalid_scope")
         /// An entry of an allow-list is not an IP address or CIDR range.
         public static let invalidNetwork = Code("invalid_network")
-        /// An allow-list holds more than ``TokenRecord/maximumAllowedNetworks`` entries.
+        /// An allow-list holds more than ``TokenStoreRules/maximumAllowedNetworks`` entries.
         public static let tooManyNetworks = Code("too_many_networks")
         /// The expiry date is not in the future.
         public static let expiryInPast = Code("expiry_in_past")
@@ -62,25 +66,65 @@ public struct TokenKitError: Error, Hashable, Sendable, CustomStringConvertible 
         public static let storeLocked = Code("store_locked")
         /// A store file can be read or written by other users.
         public static let insecurePermissions = Code("insecure_permissions")
+        /// A date is not finite, lies outside ``TokenStoreRules/dateRange``, or is not a whole
+        /// microsecond.
+        public static let invalidDate = Code("invalid_date")
+        /// A store was handed something the ``TokenStore`` contract forbids, or broke the contract
+        /// itself: a bug in the caller or the store, never a user's mistake.
+        public static let contractViolation = Code("contract_violation")
+        /// The store's tokens were hashed with another algorithm or key than the manager's.
+        public static let hasherMismatch = Code("hasher_mismatch")
+        /// The storage device is full (or a quota is reached).
+        public static let storageFull = Code("storage_full")
+        /// The system refused access to a store file or directory.
+        public static let permissionDenied = Code("permission_denied")
+        /// The store sits on read-only storage and cannot be written.
+        public static let readOnlyStorage = Code("read_only_storage")
+
+        /// The HTTP status an adapter answers with for an error of this code: 400 for input a
+        /// client can correct, 404 for a token that does not exist, 409 for a conflict with
+        /// stored tokens, 503 when storage is unavailable (retry later), and 500 for a server's
+        /// own misconfiguration or a bug. Rejected tokens are not errors: they answer 401
+        /// (``AuthenticationFailure``) or 403 (``RejectionReason/missingScope``).
+        public var suggestedHTTPStatus: Int {
+            switch self {
+            case .tokenNotFound: 404
+            case .duplicateName, .duplicateToken, .tokenLimitReached: 409
+            case .storageFailure, .storeLocked, .storeCorrupted, .storageFull, .readOnlyStorage: 503
+            case .invalidConfiguration, .contractViolation, .hasherMismatch, .insecurePermissions, .permissionDenied:
+                500
+            default: 400
+            }
+        }
     }
 
     /// What kind of error this is.
     public let code: Code
     /// What went wrong and what to do about it, for people.
     public let message: String
+    /// The error that caused this one, such as the system's error for a failed write.
+    public let underlyingError: (any Error)?
 
     /// Creates an error. Stores written outside TokenKit use this to report their own failures.
     ///
     /// - Parameters:
     ///   - code: The error's code.
     ///   - message: A sentence that says what went wrong and what to do.
-    public init(_ code: Code, _ message: String) {
+    ///   - underlyingError: The error that caused this one, if any.
+    public init(_ code: Code, _ message: String, underlyingError: (any Error)? = nil) {
         self.code = code
         self.message = message
+        self.underlyingError = underlyingError
     }
 
     /// The message followed by the code in brackets.
     public var description: String { "\(message) [\(code)]" }
+
+    /// Whether both errors have the same ``code``.
+    public static func == (lhs: TokenKitError, rhs: TokenKitError) -> Bool { lhs.code == rhs.code }
+
+    /// Hashes the ``code``.
+    public func hash(into hasher: inout Hasher) { hasher.combine(code) }
 }
 
 extension TokenKitError {
@@ -118,11 +162,30 @@ extension TokenKitError {
 }
 
 extension TokenKitError {
-    static func sameName(_ name: String) -> TokenKitError {
-        TokenKitError(.sameName, "The API token already has the name \(quoted(name)); choose a different new name.")
+    /// The error a store throws when no token of `owner` holds `name`.
+    public static func tokenNotFound(owner: String, name: String) -> TokenKitError {
+        TokenKitError(.tokenNotFound, "The API token \(quoted(name)) does not exist.")
     }
 
-    static func tokenNotFound(_ name: String) -> TokenKitError {
-        TokenKitError(.tokenNotFound, "The API token \(quoted(name)) does not exist.")
+    /// The error for a breach of the ``TokenStore`` contract.
+    ///
+    /// - Parameter message: What was asked or done, and what the contract requires.
+    public static func contractViolation(_ message: String) -> TokenKitError {
+        TokenKitError(.contractViolation, "TokenStore contract violation: \(message)")
+    }
+
+    /// The error a store throws when it is used with another hasher than the one its digests were
+    /// made with.
+    public static func hasherMismatch(stored: TokenHasherIdentity, given: TokenHasherIdentity) -> TokenKitError {
+        TokenKitError(
+            .hasherMismatch,
+            "The token store's digests were made with \(stored), but this manager hashes with \(given); configure the original hasher and key, or every token would be unknown."
+        )
+    }
+}
+
+extension TokenKitError {
+    static func sameName(_ name: String) -> TokenKitError {
+        TokenKitError(.sameName, "The API token already has the name \(quoted(name)); choose a different new name.")
     }
 }

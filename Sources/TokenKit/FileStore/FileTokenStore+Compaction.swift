@@ -1,13 +1,38 @@
 import Synchronization
 
 extension FileTokenStore {
-    /// Compacts when dead entries reach the threshold and outnumber live records. Runs on the
-    /// writer queue, holding the writers' lock. A failed compaction leaves the store as it was.
+    /// How compaction has fared: a failure is kept until ``performMaintenance()`` reports it, and
+    /// further attempts wait with a growing backoff instead of rewriting the store on every commit.
+    struct CompactionHealth {
+        /// The failure not yet reported by ``performMaintenance()``.
+        var unreported: TokenKitError?
+        /// Failures since the last success.
+        var consecutiveFailures = 0
+        /// No attempt before this instant.
+        var retryAfter: ContinuousClock.Instant?
+    }
+
+    /// Compacts when dead entries reach the threshold and outnumber live records, unless a recent
+    /// failure asks to wait. Runs on the writer queue, holding the writers' lock. A failed
+    /// compaction leaves the store as it was; the failure is kept for ``performMaintenance()``.
     func compactIfNeeded() {
         let (live, total) = state.withLock { ($0.index.count, $0.logEntries) }
         let dead = total - live
         guard dead >= options.compactionThreshold, dead >= live else { return }
-        try? compact()
+        let now = ContinuousClock.now
+        guard compaction.withLock({ $0.retryAfter.map { now >= $0 } ?? true }) else { return }
+        do {
+            try compact()
+            compaction.withLock { $0 = CompactionHealth() }
+        } catch {
+            compaction.withLock { health in
+                health.consecutiveFailures += 1
+                health.unreported = error
+                // 2 s, 4 s, 8 s … at most 5 minutes between attempts.
+                let backoff = Duration.seconds(1 << min(health.consecutiveFailures, 8))
+                health.retryAfter = now + min(backoff, .seconds(300))
+            }
+        }
     }
 
     /// Writes the live records to a new file and renames it over the store.
@@ -16,9 +41,9 @@ extension FileTokenStore {
     /// nothing changes it meanwhile, because this queue is the process's only writer and the lock
     /// keeps other processes from committing.
     func compact() throws(TokenKitError) {
-        let sequence = state.withLock { $0.lastSequence }
-        let slotCount = state.withLock { $0.index.slotCount }
-        let snapshot = try Self.writeSnapshot(sequence: sequence, path: path, slotCount: slotCount) { slots in
+        let (sequence, slotCount, hasher) = state.withLock { ($0.lastSequence, $0.index.slotCount, $0.index.hasher) }
+        let snapshot = try Self.writeSnapshot(sequence: sequence, path: path, hasher: hasher, slotCount: slotCount) {
+            slots in
             state.withLock { $0.index.records(inSlots: slots) }
         }
         try state.withLock { (state) throws(TokenKitError) in
@@ -30,14 +55,16 @@ extension FileTokenStore {
         }
     }
 
-    /// Writes a store file holding the records of slots `0..<slotCount` as one snapshot group,
-    /// syncs it, and renames it over `path`; returns the new file and where its snapshot ends.
+    /// Writes a store file holding the hasher identity and the records of slots `0..<slotCount`
+    /// as one snapshot group, syncs it, and renames it over `path`; returns the new file and where
+    /// its snapshot ends.
     ///
     /// - Parameter records: The records of a range of slots, read a slice at a time so that memory
     ///   stays bounded however large the store.
     static func writeSnapshot(
         sequence: UInt64,
         path: String,
+        hasher: TokenHasherIdentity?,
         slotCount: Int,
         records: (Range<Int>) -> [TokenRecord]
     ) throws(TokenKitError) -> (file: POSIXFile, end: Int) {
@@ -57,6 +84,7 @@ extension FileTokenStore {
             part += 1
         }
 
+        if let hasher { LogEntry.hasher(hasher).encode(into: &payload) }
         var start = 0
         while start < slotCount {
             let slots = start..<min(start + 4096, slotCount)

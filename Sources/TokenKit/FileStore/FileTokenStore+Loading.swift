@@ -44,7 +44,8 @@ extension FileTokenStore {
         }
     }
 
-    /// Reads the whole store into `state`, then repairs a torn tail or handles damage.
+    /// Reads the whole store into `state`, then repairs a torn tail, cuts off groups never
+    /// published as durable, or handles damage.
     static func load(
         _ state: inout State,
         report: inout OpenReport,
@@ -53,16 +54,23 @@ extension FileTokenStore {
         options: Options
     ) throws(TokenKitError) {
         let header = try readHeader(of: state.file, path: path)
-        let outcome = try readGroups(into: &state, header: header, to: try state.file.status().size)
-        guard outcome.stop != .end else { return }
+        let published = state.shared.durableSequence
+        let outcome = try readGroups(
+            into: &state,
+            header: header,
+            to: try state.file.status().size,
+            through: readableSequence(published)
+        )
+        guard outcome.stop != .end || state.lastSequence != published else { return }
 
-        // The end of the file is not a complete group: a write cut short, a write under way in
-        // another process, or damage. Decide under the writers' lock, where nobody is writing.
+        // The end of the file is not a complete durable group — a write cut short or under way in
+        // another process, a commit never published, or damage — or the lock file does not know
+        // the file's last group. Decide under the writers' lock, where nobody is writing.
         try acquire(lockFile, timeout: options.lockTimeout, path: path)
         defer { lockFile.unlock() }
         let size = try state.file.status().size
         var scanner = LogScanner(file: state.file, end: size)
-        let rest = try readOn(&state, with: &scanner)
+        let rest = try readOn(&state, with: &scanner, through: readableSequence(state.shared.durableSequence))
         if let offset = rest.problemOffset, try scanner.laterGroupExists(after: offset, sequence: rest.lastSequence) {
             guard options.recovery == .salvageIntactRecords else { throw corrupted(path, at: offset) }
             try salvage(&state, report: &report, path: path)
@@ -71,8 +79,19 @@ extension FileTokenStore {
         if rest.stop != .end {
             report.discardedTailBytes = size - state.committedEnd
             try state.file.truncate(to: state.committedEnd)
-            try state.file.synchronize()
         }
+        // A new lock file (0) does not know the last group, and one left from a replaced file may
+        // name a later one: the file is the truth. Sync it, then publish its last group.
+        try state.file.synchronize()
+        if state.shared.durableSequence != state.lastSequence {
+            state.seenChange = state.shared.publish(sequence: state.lastSequence)
+        }
+    }
+
+    /// The last group a reader may apply: the published durable sequence, or, while none is
+    /// published (a new lock file, before any process has opened the store with it), every group.
+    static func readableSequence(_ published: UInt64) -> UInt64 {
+        published == 0 ? .max : published
     }
 
     static func readHeader(of file: POSIXFile, path: String) throws(TokenKitError) -> StoreFileFormat.Header {
@@ -82,26 +101,35 @@ extension FileTokenStore {
         }.get()
     }
 
-    /// Reads every complete group of `state.file` from its start into an empty index.
+    /// Reads every complete group of `state.file` from its start, up to `durableSequence`, into an
+    /// empty index.
     @discardableResult
     static func readGroups(
         into state: inout State,
         header: StoreFileFormat.Header,
-        to end: Int
+        to end: Int,
+        through durableSequence: UInt64
     ) throws(TokenKitError) -> LogScanner.Outcome {
         var scanner = LogScanner(file: state.file, end: end)
         // A put entry takes at least about 80 bytes, so this never reserves too little.
         state.index.reserveCapacity(max(0, (end - StoreFileFormat.headerSize) / 80))
         state.committedEnd = StoreFileFormat.headerSize
         state.lastSequence = 0
-        return try readOn(&state, with: &scanner)
+        return try readOn(&state, with: &scanner, through: durableSequence)
     }
 
-    /// Applies the complete groups after `state.committedEnd`, and moves the committed end and the
-    /// sequence past them.
-    static func readOn(_ state: inout State, with scanner: inout LogScanner) throws(TokenKitError) -> LogScanner.Outcome
-    {
-        let outcome = try scanner.scan(from: state.committedEnd, after: state.lastSequence) { entries in
+    /// Applies the complete groups after `state.committedEnd`, up to `durableSequence`, and moves
+    /// the committed end and the sequence past them.
+    static func readOn(
+        _ state: inout State,
+        with scanner: inout LogScanner,
+        through durableSequence: UInt64
+    ) throws(TokenKitError) -> LogScanner.Outcome {
+        let outcome = try scanner.scan(
+            from: state.committedEnd,
+            after: state.lastSequence,
+            through: durableSequence
+        ) { entries in
             for entry in entries { state.index.apply(entry) }
             state.logEntries += entries.count
         }
@@ -152,7 +180,12 @@ extension FileTokenStore {
             )
         }
         let sequence = max(lastSequence, state.lastSequence) + 1
-        let compacted = try writeSnapshot(sequence: sequence, path: path, slotCount: index.slotCount) {
+        let compacted = try writeSnapshot(
+            sequence: sequence,
+            path: path,
+            hasher: index.hasher,
+            slotCount: index.slotCount
+        ) {
             index.records(inSlots: $0)
         }
         state.index = index
@@ -161,7 +194,7 @@ extension FileTokenStore {
         state.committedEnd = compacted.end
         state.lastSequence = sequence
         state.logEntries = index.count
-        state.seenChange = state.shared.countChange()
+        state.seenChange = state.shared.publish(sequence: sequence)
         report.damagedFileMovedTo = aside
         report.skippedDamagedBytes = skipped
     }
@@ -170,9 +203,10 @@ extension FileTokenStore {
 
     /// Applies the groups other processes have committed since this process last looked.
     ///
-    /// Without the writers' lock a group may be half written, so an incomplete or damaged tail is
-    /// left for later. With the lock nobody is writing: a torn tail is cut off, and damage followed
-    /// by a later commit is reported as corruption.
+    /// Only groups published as durable are applied. Without the writers' lock a group may be half
+    /// written or not yet durable, so such a tail is left for later. With the lock nobody is
+    /// writing: a torn tail, or a group a failed or interrupted commit left unpublished, is cut
+    /// off, and damage followed by a later commit is reported as corruption.
     func catchUp(_ state: inout State, holdingLock: Bool) throws(TokenKitError) {
         if let current = POSIXFile.status(atPath: path), !current.isSameFile(as: state.fileStatus) {
             try switchToReplacement(&state)
@@ -181,7 +215,8 @@ extension FileTokenStore {
         let end = min(size, state.appendingFrom ?? size)
         guard end > state.committedEnd else { return }
         var scanner = LogScanner(file: state.file, end: end)
-        let outcome = try Self.readOn(&state, with: &scanner)
+        let durable = Self.readableSequence(state.shared.durableSequence)
+        let outcome = try Self.readOn(&state, with: &scanner, through: durable)
         guard holdingLock, outcome.stop != .end else { return }
         if let offset = outcome.problemOffset,
             try scanner.laterGroupExists(after: offset, sequence: outcome.lastSequence)
@@ -200,7 +235,9 @@ extension FileTokenStore {
     private func switchToReplacement(_ state: inout State) throws(TokenKitError) {
         let oldEnd = try state.file.status().size
         var scanner = LogScanner(file: state.file, end: oldEnd)
-        let outcome = try scanner.scan(from: state.committedEnd, after: state.lastSequence) { entries in
+        let durable = Self.readableSequence(state.shared.durableSequence)
+        let outcome = try scanner.scan(from: state.committedEnd, after: state.lastSequence, through: durable) {
+            entries in
             for entry in entries { state.index.apply(entry) }
         }
         let file = try POSIXFile(openingExisting: path)
@@ -214,7 +251,7 @@ extension FileTokenStore {
         } else {
             state.index = TokenIndex()
             state.logEntries = 0
-            try Self.readGroups(into: &state, header: header, to: state.fileStatus.size)
+            try Self.readGroups(into: &state, header: header, to: state.fileStatus.size, through: durable)
         }
     }
 

@@ -12,10 +12,9 @@ import Musl
 extension FileTokenStore {
     /// One mutating call waiting to be committed.
     struct PendingWrite: Sendable {
-        /// Checks the store contract against the index (with the writes before it in the same
-        /// commit applied) and returns the entries to log, and how to answer the caller once they
-        /// are on stable storage.
-        let prepare: @Sendable (TokenIndex) throws -> (entries: [LogEntry], answer: @Sendable () -> Void)
+        /// Plans the write against the index (with the writes before it in the same group applied)
+        /// and returns the entries to log, and how to answer the caller once they are durable.
+        let plan: @Sendable (TokenIndex) throws -> (entries: [LogEntry], answer: @Sendable () -> Void)
         /// Answers the caller with a failure.
         let fail: @Sendable (any Error) -> Void
     }
@@ -27,14 +26,15 @@ extension FileTokenStore {
     }
 
     /// Queues a write and waits until it is on stable storage (or has failed).
-    func commit<T: Sendable>(
-        _ prepare: @escaping @Sendable (TokenIndex) throws -> (entries: [LogEntry], result: T)
-    ) async throws -> T {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+    func commit<Answer: Sendable>(
+        _ plan: @escaping @Sendable (TokenIndex) throws -> IndexPlan<Answer>
+    ) async throws -> Answer {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Answer, any Error>) in
             let write = PendingWrite(
-                prepare: { index in
-                    let (entries, result) = try prepare(index)
-                    return (entries, { continuation.resume(returning: result) })
+                plan: { index in
+                    let planned = try plan(index)
+                    let answer = planned.answer
+                    return (planned.entries, { continuation.resume(returning: answer) })
                 },
                 fail: { continuation.resume(throwing: $0) }
             )
@@ -63,95 +63,127 @@ extension FileTokenStore {
         }
     }
 
-    /// Commits `writes` as one group: one write, one sync, then every caller is answered.
+    // MARK: Committing a group
+
+    /// The writes of one group and what each is to be answered.
+    private struct Group {
+        enum Outcome {
+            case pending
+            case refused(any Error)
+            case accepted(@Sendable () -> Void)
+        }
+
+        let writes: [PendingWrite]
+        var outcomes: [Outcome]
+
+        init(_ writes: [PendingWrite]) {
+            self.writes = writes
+            outcomes = Array(repeating: .pending, count: writes.count)
+        }
+
+        /// Answers every caller: accepted writes succeed unless `failure` is given, in which case
+        /// they, and writes never planned, fail with it.
+        func answer(failure: (any Error)?) {
+            for (write, outcome) in zip(writes, outcomes) {
+                switch (outcome, failure) {
+                case (.refused(let error), _): write.fail(error)
+                case (.accepted(let answer), nil): answer()
+                case (_, let failure?): write.fail(failure)
+                case (.pending, nil): write.fail(TokenKitError.contractViolation("a write was never planned"))
+                }
+            }
+        }
+    }
+
+    /// A group's log entries, encoded and ready to append.
+    private struct StagedGroup {
+        let file: POSIXFile
+        let offset: Int
+        let sequence: UInt64
+        let entries: [LogEntry]
+        let bytes: [UInt8]
+    }
+
+    /// Commits `writes` as one group: one write, one sync, then the group becomes visible and every
+    /// caller is answered. Compacts afterwards when due.
     private func commitGroup(_ writes: [PendingWrite]) {
+        var group = Group(writes)
         do {
             try Self.acquire(lockFile, timeout: options.lockTimeout, path: path)
         } catch {
-            for write in writes { write.fail(error) }
+            group.answer(failure: error)
             return
         }
         defer { lockFile.unlock() }
-
-        // Prepare under the state lock: pick up other processes' commits, check each write against
-        // the index, and apply it at once so the next write in the group sees it.
-        struct Plan {
-            var file: POSIXFile
-            var offset: Int
-            var bytes: [UInt8]
-            var entryCount: Int
-            var undo: [LogEntry]
-            var accepted: [(answer: @Sendable () -> Void, fail: @Sendable (any Error) -> Void)]
-        }
-        let planned: Result<Plan, TokenKitError> = state.withLock { state in
-            do throws(TokenKitError) {
-                try catchUp(&state, holdingLock: true)
-            } catch {
-                return .failure(error)
+        do {
+            if let staged = try stage(&group) {
+                try persist(staged)
             }
-            var plan = Plan(
-                file: state.file,
-                offset: state.committedEnd,
-                bytes: [],
-                entryCount: 0,
-                undo: [],
-                accepted: []
-            )
+            group.answer(failure: nil)
+        } catch {
+            group.answer(failure: error)
+        }
+        compactIfNeeded()
+    }
+
+    /// Plans each write under the state lock, after picking up other processes' commits, and
+    /// encodes the accepted ones as the next group. Each write is planned with the earlier ones of
+    /// the group applied, then all are rolled back before the lock is let go: nobody sees the
+    /// group until ``persist(_:)`` has made it durable.
+    private func stage(_ group: inout Group) throws(TokenKitError) -> StagedGroup? {
+        try state.withLock { (state) throws(TokenKitError) -> StagedGroup? in
+            try catchUp(&state, holdingLock: true)
+            let hasher = state.index.hasher
+            var undo: [LogEntry] = []
             var entries: [LogEntry] = []
-            for write in writes {
+            for index in group.writes.indices {
                 do {
-                    let (newEntries, answer) = try write.prepare(state.index)
-                    for entry in newEntries {
-                        plan.undo.append(state.index.undoEntry(for: entry))
+                    let (planned, answer) = try group.writes[index].plan(state.index)
+                    for entry in planned {
+                        undo.append(state.index.undoEntry(for: entry))
                         state.index.apply(entry)
                     }
-                    entries += newEntries
-                    plan.accepted.append((answer, write.fail))
+                    entries += planned
+                    group.outcomes[index] = .accepted(answer)
                 } catch {
-                    write.fail(error)
+                    group.outcomes[index] = .refused(error)
                 }
             }
-            if !entries.isEmpty {
-                plan.bytes = StoreFileFormat.encodeGroup(entries, sequence: state.lastSequence + 1)
-                plan.entryCount = entries.count
-                state.appendingFrom = plan.offset
-            }
-            return .success(plan)
+            for entry in undo.reversed() { state.index.apply(entry) }
+            state.index.hasher = hasher
+            guard !entries.isEmpty else { return nil }
+            let sequence = state.lastSequence + 1
+            state.appendingFrom = state.committedEnd
+            return StagedGroup(
+                file: state.file,
+                offset: state.committedEnd,
+                sequence: sequence,
+                entries: entries,
+                bytes: StoreFileFormat.encodeGroup(entries, sequence: sequence)
+            )
         }
-        let plan: Plan
-        switch planned {
-        case .success(let value): plan = value
-        case .failure(let error):
-            for write in writes { write.fail(error) }
-            return
-        }
-        guard !plan.bytes.isEmpty else {
-            for write in plan.accepted { write.answer() }
-            return
-        }
+    }
 
-        // Write and sync outside the state lock, so readers are served meanwhile.
+    /// Appends and syncs a staged group outside the state lock (readers are served meanwhile), then
+    /// applies it and publishes it as durable to every process. If the write or the sync fails,
+    /// nothing is applied or published: the group's bytes stay unpublished, and the next writer
+    /// cuts them off or overwrites them.
+    private func persist(_ staged: StagedGroup) throws(TokenKitError) {
         do {
-            try plan.file.write(plan.bytes, at: plan.offset)
-            if options.durability == .synchronous { try plan.file.synchronize() }
+            try staged.file.write(staged.bytes, at: staged.offset)
+            if options.durability == .synchronous { try staged.file.synchronize() }
         } catch {
-            state.withLock { state in
-                for entry in plan.undo.reversed() { state.index.apply(entry) }
-                try? plan.file.truncate(to: plan.offset)
-                state.appendingFrom = nil
-            }
-            for write in plan.accepted { write.fail(error) }
-            return
+            state.withLock { $0.appendingFrom = nil }
+            throw error
         }
         state.withLock { state in
-            state.committedEnd = plan.offset + plan.bytes.count
-            state.lastSequence += 1
-            state.logEntries += plan.entryCount
+            for entry in staged.entries { state.index.apply(entry) }
+            state.committedEnd = staged.offset + staged.bytes.count
+            state.lastSequence = staged.sequence
+            state.logEntries += staged.entries.count
             state.appendingFrom = nil
-            state.seenChange = state.shared.countChange()
+            state.seenChange = state.shared.publish(sequence: staged.sequence)
         }
-        for write in plan.accepted { write.answer() }
-        compactIfNeeded()
     }
 
     /// Takes the writers' lock on `lockFile`, waiting up to `timeout` for another holder.
@@ -170,13 +202,16 @@ extension FileTokenStore {
 }
 
 extension TokenIndex {
-    /// The entry that undoes `entry` if it were applied now.
+    /// The entry that undoes `entry` if it were applied now. (A hasher entry's undo is the current
+    /// hasher, or the same entry when none is bound; callers restore ``hasher`` themselves.)
     func undoEntry(for entry: LogEntry) -> LogEntry {
         switch entry {
         case .put(let new):
             self.record(id: new.id).map(LogEntry.put) ?? .remove(new.id)
         case .remove(let id):
             self.record(id: id).map(LogEntry.put) ?? .remove(id)
+        case .hasher(let identity):
+            .hasher(hasher ?? identity)
         }
     }
 }

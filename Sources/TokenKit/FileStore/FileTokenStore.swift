@@ -10,7 +10,8 @@ import Synchronization
 /// ```
 ///
 /// - **Durable.** A mutating call returns only once its change is on stable storage. Calls that
-///   arrive together share one `fdatasync` (group commit).
+///   arrive together share one `fdatasync` (group commit). Nobody — in this process or another —
+///   sees a change before it is on stable storage, and a failed sync changes nothing anyone saw.
 /// - **Crash-safe.** The file is an append-only log of checksummed batches. After `kill -9` or a
 ///   power loss the store opens with every change whose call had returned; a write cut short is
 ///   discarded. Damage anywhere else stops `init` with a ``TokenKitError/Code/storeCorrupted``
@@ -24,7 +25,9 @@ import Synchronization
 ///   write is refused unless ``Options/allowInsecurePermissions`` is set.
 ///
 /// Dead entries (replaced or removed records) are compacted away: the live records are written to
-/// a new file, which is synced and renamed over the old one, while readers go on being served.
+/// a new file, which is synced and renamed over the old one, while readers go on being served. A
+/// failed compaction changes nothing, is retried with backoff, and is reported by
+/// ``performMaintenance()``, which ``TokenManager/run()`` calls.
 ///
 /// `init` blocks while it reads the file; open stores at start-up. Do not delete `<path>.lock`
 /// while any process has the store open.
@@ -44,6 +47,8 @@ public final class FileTokenStore: TokenStore {
     let pending = Mutex(PendingWrites())
     /// The serial queue that commits writes; blocking I/O stays off Swift's cooperative pool.
     let writerQueue = DispatchQueue(label: "TokenKit.FileTokenStore.writer")
+    /// How compaction has fared, for ``performMaintenance()``.
+    let compaction = Mutex(CompactionHealth())
 
     /// The store's in-memory state.
     struct State {
@@ -117,18 +122,10 @@ public final class FileTokenStore: TokenStore {
 
     /// Returns once every write queued before it, and any compaction they started, has finished.
     func waitUntilIdle() async throws {
-        try await commit { _ in ([], ()) }
+        try await commit { _ in IndexPlan(entries: [], answer: ()) }
     }
 
-    // MARK: TokenStore
-
-    /// Adds `record` durably; see ``TokenStore/insert(_:maximumLiveTokensPerOwner:)``.
-    public func insert(_ record: TokenRecord, maximumLiveTokensPerOwner: Int?) async throws {
-        try await commit { index in
-            try index.prepareInsert(record, maximumLiveTokensPerOwner: maximumLiveTokensPerOwner)
-            return ([.put(record)], ())
-        }
-    }
+    // MARK: Look-ups
 
     /// The record with `digest`, from memory, after picking up other processes' changes.
     public func record(forDigest digest: TokenDigest) throws -> TokenRecord? {
@@ -145,60 +142,109 @@ public final class FileTokenStore: TokenStore {
         try read { $0.records(owner: owner) }
     }
 
-    /// Applies `change` atomically and durably; see ``TokenStore/update(id:_:)``.
-    public func update(
-        id: TokenID,
-        _ change: @escaping @Sendable (inout TokenRecord) throws -> Void
-    ) async throws -> TokenRecord {
-        try await commit { index in
-            let updated = try index.prepareUpdate(id: id, change)
-            return ([.put(updated)], updated)
-        }
-    }
-
-    /// Revokes the owner's live records as of `date`, durably.
-    public func revokeAll(owner: String, at date: Date) async throws -> [TokenRecord] {
-        try await commit { index in
-            let revoked = index.prepareRevokeAll(owner: owner, at: date)
-            return (revoked.map(LogEntry.put), revoked)
-        }
-    }
-
-    /// Removes the record with `id`, durably.
-    public func delete(id: TokenID) async throws {
-        try await commit { index in
-            guard index.record(id: id) != nil else { throw TokenKitError.tokenNotFound(id: id) }
-            return ([.remove(id)], ())
-        }
-    }
-
-    /// Replaces a token atomically and durably; see ``TokenStore/replace(id:revokingAt:with:)``.
-    public func replace(id: TokenID, revokingAt date: Date, with replacement: TokenRecord) async throws -> TokenRecord {
-        try await commit { index in
-            let (old, new) = try index.prepareReplace(id: id, revokingAt: date, with: replacement)
-            return ([.put(old), .put(new)], old)
-        }
-    }
-
-    /// Removes records revoked or expired at or before `cutoff`, durably; the dead entries this
-    /// leaves are compacted away in time.
-    public func purge(before cutoff: Date) async throws -> [TokenRecord] {
-        try await commit { index in
-            let purged = index.preparePurge(before: cutoff)
-            return (purged.map { LogEntry.remove($0.id) }, purged)
-        }
-    }
-
     /// The records that expire between `start` and `end`, soonest first.
     public func records(expiringBetween start: Date, and end: Date) throws -> [TokenRecord] {
         try read { $0.records(expiringBetween: start, and: end) }
     }
 
+    // MARK: Writes
+
+    /// Records the hasher in the file on first use, or checks it; see ``TokenStore/bindHasher(_:)``.
+    /// A store written before hasher identities were recorded gets one at its first use.
+    public func bindHasher(_ identity: TokenHasherIdentity) async throws {
+        if try read({ $0.hasher }) == identity { return }
+        try await commit { try $0.planBindHasher(identity) }
+    }
+
+    /// Adds `record` durably; see ``TokenStore/insert(_:maximumLiveTokensPerOwner:)``.
+    public func insert(_ record: TokenRecord, maximumLiveTokensPerOwner: Int?) async throws {
+        try await commit { try $0.planInsert(record, maximumLiveTokensPerOwner: maximumLiveTokensPerOwner) }
+    }
+
+    /// Renames a token durably; see ``TokenStore/rename(owner:name:to:)``.
+    public func rename(owner: String, name: String, to newName: String) async throws -> TokenRecord {
+        try await commit { try $0.planRename(owner: owner, name: name, to: newName) }
+    }
+
+    /// Revokes a token and its predecessors in grace, durably; see
+    /// ``TokenStore/revoke(owner:name:at:)``.
+    public func revoke(owner: String, name: String, at date: Date) async throws -> LineageChange {
+        try await commit { try $0.planRevoke(owner: owner, name: name, at: date) }
+    }
+
+    /// Disables or enables a token and its predecessors in grace, durably; see
+    /// ``TokenStore/setDisabled(owner:name:at:now:)``.
+    public func setDisabled(owner: String, name: String, at date: Date?, now: Date) async throws -> LineageChange {
+        try await commit { try $0.planSetDisabled(owner: owner, name: name, at: date, now: now) }
+    }
+
+    /// Changes a token's limits and its predecessors', durably; see
+    /// ``TokenStore/changeLimits(_:owner:name:now:)``.
+    public func changeLimits(
+        _ change: TokenLimitsChange,
+        owner: String,
+        name: String,
+        now: Date
+    ) async throws
+        -> LineageChange
+    {
+        try await commit { try $0.planChangeLimits(change, owner: owner, name: name, now: now) }
+    }
+
+    /// Deletes a token and its predecessors in grace, durably; see
+    /// ``TokenStore/delete(owner:name:now:)``.
+    public func delete(owner: String, name: String, now: Date) async throws -> LineageChange {
+        try await commit { try $0.planDelete(owner: owner, name: name, now: now) }
+    }
+
+    /// Removes the record with `id`, durably.
+    public func delete(id: TokenID) async throws -> TokenRecord {
+        try await commit { try $0.planDelete(id: id) }
+    }
+
+    /// Rotates a token atomically and durably; see
+    /// ``TokenStore/rotate(owner:name:successor:revokingPreviousAt:)``.
+    public func rotate(
+        owner: String,
+        name: String,
+        successor: TokenSuccessor,
+        revokingPreviousAt graceEnd: Date
+    )
+        async throws -> LineageChange
+    {
+        try await commit {
+            try $0.planRotate(owner: owner, name: name, successor: successor, revokingPreviousAt: graceEnd)
+        }
+    }
+
+    /// Revokes the owner's live records as of `date`, durably.
+    public func revokeAll(owner: String, at date: Date) async throws -> [TokenRecord] {
+        try await commit { try $0.planRevokeAll(owner: owner, at: date) }
+    }
+
+    /// Removes records revoked or expired at or before `cutoff`, durably; the dead entries this
+    /// leaves are compacted away in time.
+    public func purge(before cutoff: Date) async throws -> [TokenRecord] {
+        try await commit { $0.planPurge(before: cutoff) }
+    }
+
     /// Moves last-used times forward, durably.
     public func recordUse(_ uses: [TokenID: Date]) async throws {
-        try await commit { index in
-            (index.prepareRecordUse(uses).map(LogEntry.put), ())
+        try await commit { try $0.planRecordUse(uses) }
+    }
+
+    /// Compacts the log when it is due, after the writes queued before this call, and reports a
+    /// compaction that failed since the last call (a failed compaction changes nothing; it is
+    /// retried with a growing backoff of up to 5 minutes).
+    ///
+    /// - Throws: The compaction's ``TokenKitError``, such as ``TokenKitError/Code/storageFull``.
+    public func performMaintenance() async throws {
+        try await waitUntilIdle()
+        let failure = compaction.withLock { health in
+            defer { health.unreported = nil }
+            return health.unreported
         }
+        if let failure { throw failure }
     }
 
     // MARK: Reading

@@ -6,9 +6,12 @@ enum LogEntry: Sendable, Equatable {
     case put(TokenRecord)
     /// Remove the record with this id.
     case remove(TokenID)
+    /// Record the hasher the store's digests are made with.
+    case hasher(TokenHasherIdentity)
 
     private static let putKind: UInt8 = 1
     private static let removeKind: UInt8 = 2
+    private static let hasherKind: UInt8 = 3
 
     private struct DateFlags: OptionSet {
         let rawValue: UInt8
@@ -16,7 +19,9 @@ enum LogEntry: Sendable, Equatable {
         static let lastUsed = DateFlags(rawValue: 2)
         static let revoked = DateFlags(rawValue: 4)
         static let disabled = DateFlags(rawValue: 8)
-        static let all: DateFlags = [.expires, .lastUsed, .revoked, .disabled]
+        /// Not a date: the record continues another token's lineage, whose id follows the dates.
+        static let lineage = DateFlags(rawValue: 16)
+        static let all: DateFlags = [.expires, .lastUsed, .revoked, .disabled, .lineage]
     }
 
     func encode(into writer: inout ByteWriter) {
@@ -24,6 +29,10 @@ enum LogEntry: Sendable, Equatable {
         case .remove(let id):
             writer.u8(Self.removeKind)
             Self.encode(id, into: &writer)
+        case .hasher(let identity):
+            writer.u8(Self.hasherKind)
+            writer.string(identity.algorithm)
+            writer.string(identity.keyFingerprint)
         case .put(let record):
             writer.u8(Self.putKind)
             Self.encode(record.id, into: &writer)
@@ -34,10 +43,12 @@ enum LogEntry: Sendable, Equatable {
             if record.lastUsedAt != nil { flags.insert(.lastUsed) }
             if record.revokedAt != nil { flags.insert(.revoked) }
             if record.disabledAt != nil { flags.insert(.disabled) }
+            if record.lineageID != record.id { flags.insert(.lineage) }
             writer.u8(flags.rawValue)
             for date in [record.expiresAt, record.lastUsedAt, record.revokedAt, record.disabledAt] {
                 if let date { writer.date(date) }
             }
+            if flags.contains(.lineage) { Self.encode(record.lineageID, into: &writer) }
             writer.string(record.owner)
             writer.string(record.name)
             writer.u16(UInt16(record.scopes.count))
@@ -57,6 +68,10 @@ enum LogEntry: Sendable, Equatable {
         switch try reader.u8() {
         case removeKind:
             return .remove(try decodeID(from: &reader))
+        case hasherKind:
+            let algorithm = try reader.string()
+            let identity = TokenHasherIdentity(algorithm: algorithm, keyFingerprint: try reader.string())
+            return .hasher(identity)
         case putKind:
             let id = try decodeID(from: &reader)
             guard let digest = TokenDigest(bytes: try reader.raw(32)) else { throw ByteReader.Malformed() }
@@ -67,6 +82,7 @@ enum LogEntry: Sendable, Equatable {
             let lastUsedAt = flags.contains(.lastUsed) ? try reader.date() : nil
             let revokedAt = flags.contains(.revoked) ? try reader.date() : nil
             let disabledAt = flags.contains(.disabled) ? try reader.date() : nil
+            let lineageID = flags.contains(.lineage) ? try decodeID(from: &reader) : id
             let owner = try reader.string()
             let name = try reader.string()
             var scopes: Set<String> = []
@@ -83,6 +99,7 @@ enum LogEntry: Sendable, Equatable {
                     address = IPAddress(family: .ipv6, high: high, low: try reader.u64())
                 default: throw ByteReader.Malformed()
                 }
+                // `try?` is safe: an impossible prefix length is a malformed entry, thrown below.
                 guard let network = try? IPNetwork(address: address, prefixLength: prefixLength) else {
                     throw ByteReader.Malformed()
                 }
@@ -100,7 +117,8 @@ enum LogEntry: Sendable, Equatable {
                     lastUsedAt: lastUsedAt,
                     revokedAt: revokedAt,
                     disabledAt: disabledAt,
-                    digest: digest
+                    digest: digest,
+                    lineageID: lineageID
                 )
             )
         default:
@@ -125,6 +143,7 @@ extension TokenIndex {
         switch entry {
         case .put(let record): put(record)
         case .remove(let id): remove(id: id)
+        case .hasher(let identity): hasher = identity
         }
     }
 }

@@ -13,14 +13,17 @@ struct LogScanner {
         case incomplete(offset: Int)
         /// A batch at this offset is damaged.
         case damaged(offset: Int)
+        /// The group at this offset is later than the last one published as durable: a commit under
+        /// way, or one that failed or was cut short before it was published.
+        case notDurable(offset: Int)
     }
 
     /// What a scan found.
     struct Outcome {
-        /// Where the scan stopped short of the end, if it did.
+        /// Where the scan stopped short of the end because of an incomplete or damaged batch.
         var problemOffset: Int? {
             switch stop {
-            case .end: nil
+            case .end, .notDurable: nil
             case .incomplete(let offset), .damaged(let offset): offset
             }
         }
@@ -46,11 +49,14 @@ struct LogScanner {
 
     /// Reads complete groups from `start`, calling `apply` with each group's entries in order.
     ///
-    /// - Parameter lastSequence: The sequence of the group before `start`; later groups must have
-    ///   higher ones.
+    /// - Parameters:
+    ///   - lastSequence: The sequence of the group before `start`; later groups must have higher
+    ///     ones.
+    ///   - durableSequence: The last group to apply; the scan stops before a later one.
     mutating func scan(
         from start: Int,
         after lastSequence: UInt64,
+        through durableSequence: UInt64 = .max,
         apply: (inout [LogEntry]) -> Void
     ) throws(TokenKitError) -> Outcome {
         var outcome = Outcome(committedEnd: start, lastSequence: lastSequence, stop: .end)
@@ -70,6 +76,10 @@ struct LogScanner {
             if batch.part == 0 {
                 guard nextPart == 0, batch.sequence > outcome.lastSequence else {
                     outcome.stop = .damaged(offset: offset)
+                    return outcome
+                }
+                guard batch.sequence <= durableSequence else {
+                    outcome.stop = .notDurable(offset: offset)
                     return outcome
                 }
                 groupSequence = batch.sequence
@@ -175,7 +185,10 @@ struct LogScanner {
         var crc: UInt32
     }
 
+    /// The batch header in `bytes`, or `nil` when they are not one.
     private static func parseHeader(_ bytes: UnsafeRawBufferPointer) -> BatchHeader? {
+        // `try?` is safe here: the only error is ByteReader.Malformed (too few bytes), which means
+        // "not a batch header" — exactly what `nil` tells the caller, who treats it as damage.
         var reader = ByteReader(bytes)
         guard let magic = try? reader.u32(), magic == StoreFileFormat.batchMagic,
             let length = try? reader.u32(), length <= StoreFileFormat.maximumPayload,
@@ -194,6 +207,7 @@ struct LogScanner {
         var reader = ByteReader(UnsafeRawBufferPointer(rebasing: bytes[headerSize...]))
         var entries: [LogEntry] = []
         while !reader.isAtEnd {
+            // `try?` is safe: a Malformed entry makes the whole batch damaged, which `nil` reports.
             guard let entry = try? LogEntry.decode(from: &reader) else { return nil }
             entries.append(entry)
         }

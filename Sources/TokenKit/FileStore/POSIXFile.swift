@@ -162,11 +162,39 @@ final class POSIXFile: Sendable {
         _ = unlink(path)
     }
 
-    /// The error for a failed system call, naming the path and the system's reason.
+    /// The error for a failed system call, naming the path and the system's reason, with a code
+    /// that tells a full disk, a refused permission and read-only storage from other failures.
     static func failure(_ operation: String, _ path: String) -> TokenKitError {
-        let reason = String(cString: strerror(errno))
-        return TokenKitError(.storageFailure, "Could not \(operation) the token store file \(quoted(path)): \(reason).")
+        let number = errno
+        let reason = String(cString: strerror(number))
+        return TokenKitError(
+            code(forErrno: number),
+            "Could not \(operation) the token store file \(quoted(path)): \(reason).",
+            underlyingError: SystemCallError(operation: operation, number: number)
+        )
     }
+}
+
+extension POSIXFile {
+    /// The error code for a system error number.
+    static func code(forErrno number: Int32) -> TokenKitError.Code {
+        switch number {
+        case ENOSPC, EDQUOT: .storageFull
+        case EACCES, EPERM: .permissionDenied
+        case EROFS: .readOnlyStorage
+        default: .storageFailure
+        }
+    }
+}
+
+/// A failed system call: the underlying error of a storage ``TokenKitError``.
+struct SystemCallError: Error, CustomStringConvertible {
+    /// What was attempted, such as `"write"`.
+    let operation: String
+    /// The `errno` value.
+    let number: Int32
+
+    var description: String { "\(operation) failed with errno \(number) (\(String(cString: strerror(number))))" }
 }
 
 extension POSIXFile.Status {

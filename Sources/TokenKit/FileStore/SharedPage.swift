@@ -8,10 +8,13 @@ import Musl
 
 /// A page of the store's `.lock` file, mapped into every process that has the store open.
 ///
-/// It holds one number, the change counter, which a writer increments after each commit or
-/// compaction is on stable storage. A reader compares it with the value it last saw: equal means
-/// nothing changed, so a look-up needs no system call. The counter is only a hint to look at the
-/// file; the file itself is the truth.
+/// It holds two numbers. The change counter, which a writer increments after each commit or
+/// compaction is on stable storage: a reader compares it with the value it last saw, and equal
+/// means nothing changed, so a look-up needs no system call. And the durable sequence: the
+/// sequence number of the last group known to be on stable storage. A reader applies no group
+/// beyond it, so nobody sees a change before it is durable, and a group left beyond it by a
+/// failed or interrupted commit is cut off by the next writer. Zero means not yet known (a new
+/// lock file): the next process to open the store syncs the file and publishes its last group.
 ///
 /// Not `Sendable`: `FileTokenStore` keeps it inside its state lock, so within a process every read
 /// and write of the page happens under that lock. Between processes, writes come only from the
@@ -19,6 +22,7 @@ import Musl
 final class SharedPage {
     static let size = 4096
     private static let counterOffset = 8
+    private static let durableSequenceOffset = 16
 
     private let base: UnsafeMutableRawPointer
 
@@ -39,6 +43,18 @@ final class SharedPage {
     /// The number of commits and compactions made to the store so far, by every process.
     var changeCounter: UInt64 {
         base.load(fromByteOffset: Self.counterOffset, as: UInt64.self)
+    }
+
+    /// The sequence number of the last group on stable storage, or 0 when not yet known.
+    var durableSequence: UInt64 {
+        base.load(fromByteOffset: Self.durableSequenceOffset, as: UInt64.self)
+    }
+
+    /// Publishes `sequence` as the last durable group, then counts the change; returns the new
+    /// count. Call only while holding the store's lock, once the group is on stable storage.
+    func publish(sequence: UInt64) -> UInt64 {
+        base.storeBytes(of: sequence, toByteOffset: Self.durableSequenceOffset, as: UInt64.self)
+        return countChange()
     }
 
     /// Counts one more change and returns the new count. Call only while holding the store's lock.

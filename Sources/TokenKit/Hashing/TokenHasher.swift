@@ -7,15 +7,23 @@
 /// Every implementation must be deterministic: the same bytes always give the same digest, in every
 /// process and across restarts, or stored tokens would stop validating.
 public protocol TokenHasher: Sendable {
-    /// A short, stable name for the algorithm, such as `"sha256"`, recorded by stores so that a store
-    /// opened with a different hasher can be detected.
+    /// A short, stable name for the algorithm, such as `"sha256"`: 1 to 64 printable ASCII
+    /// characters, recorded by stores so that a store used with a different hasher is detected.
     var algorithm: String { get }
+
+    /// The algorithm and a fingerprint of the key, which a store records and checks (see
+    /// ``TokenStore/bindHasher(_:)``). The default, ``TokenHasherIdentity/init(of:)``, fingerprints
+    /// the key with the hasher's own digest of a fixed label, which suits any keyed hasher.
+    var identity: TokenHasherIdentity { get }
 
     /// Returns the digest of `bytes`.
     func digest(_ bytes: UnsafeRawBufferPointer) -> TokenDigest
 }
 
 extension TokenHasher {
+    /// The algorithm, and the hasher's digest of ``TokenHasherIdentity/fingerprintLabel``.
+    public var identity: TokenHasherIdentity { TokenHasherIdentity(of: self) }
+
     /// Returns the digest of a token's UTF-8 text.
     public func digest(of token: String) -> TokenDigest {
         var token = token

@@ -4,11 +4,13 @@ extension TokenManager {
     // MARK: Updating
 
     /// Changes a token's expiry, scopes or allowed networks, with the same checks as creation.
-    /// Arguments left `nil` are not changed.
+    /// Arguments left `nil` are not changed. A predecessor the token replaced by rotation, still in
+    /// its grace period, gets the same limits, so narrowing a token narrows its old secret too.
     ///
     /// An expiry is resolved against the current time, as at creation: `.after(.seconds(3600))`
     /// means an hour from now.
     ///
+    /// - Returns: The token and the predecessors changed with it.
     /// - Throws: ``TokenKitError`` as ``create(owner:name:expiry:scopes:allowedNetworks:)`` does, or
     ///   with code ``TokenKitError/Code/tokenNotFound``.
     @discardableResult
@@ -18,21 +20,19 @@ extension TokenManager {
         expiry: TokenExpiry? = nil,
         scopes: Set<String>? = nil,
         allowedNetworks: [IPNetwork]? = nil
-    ) async throws -> TokenRecord {
-        if let scopes { try InputRules.validateScopes(scopes) }
-        if let allowedNetworks { try InputRules.validateNetworks(allowedNetworks) }
-        let now = configuration.clock.now()
-        let expiresAt = try expiry.map { expiry throws(TokenKitError) in
-            try configuration.expiryPolicy.expiryDate(for: expiry, now: now)
-        }
-        let current = try await liveToken(owner: owner, name: name)
-        let updated = try await store.update(id: current.id) { record in
-            guard record.holdsName, record.name == name else { throw TokenKitError.tokenNotFound(name) }
-            if let expiresAt { record.expiresAt = expiresAt }
-            if let scopes { record.scopes = scopes }
-            if let allowedNetworks { record.allowedNetworks = allowedNetworks }
-        }
-        audit(TokenAuditEvent(.updated, time: now, record: updated))
+    ) async throws -> LineageChange {
+        try TokenStoreRules.checkOwner(owner)
+        if let scopes { try TokenStoreRules.checkScopes(scopes) }
+        if let allowedNetworks { try TokenStoreRules.checkNetworks(allowedNetworks) }
+        let now = try currentDate()
+        let change = TokenLimitsChange(
+            expiry: try expiry.map { expiry throws(TokenKitError) in try expiryChange(for: expiry, now: now) },
+            scopes: scopes,
+            allowedNetworks: allowedNetworks
+        )
+        try await bindHasherIfNeeded()
+        let updated = try await store.changeLimits(change, owner: owner, name: name, now: now)
+        audit(updated, TokenAuditEvent(.updated, time: now, record: updated.token))
         return updated
     }
 
@@ -41,98 +41,110 @@ extension TokenManager {
     /// Issues a new secret for a token and returns it — the only time it is available. The old
     /// secret keeps validating until `grace` has passed, then is rejected as revoked.
     ///
-    /// The new token takes over the name, scopes, allowed networks and (unless `expiry` is given)
-    /// the expiry date, and gets a new id. Rotating again during a grace period rotates the newest
+    /// The new token takes over the name, scopes, allowed networks, disabled state and (unless
+    /// `expiry` is given) the expiry date, and gets a new id; it continues the old token's lineage,
+    /// so revoking, disabling, deleting or changing the token by name during the grace period
+    /// applies to the old secret too. Rotating again during a grace period rotates the newest
     /// token; tokens rotated out earlier keep their own grace periods.
     ///
     /// - Parameters:
     ///   - grace: How long the old secret stays valid; zero (the default) revokes it at once.
     ///   - expiry: A new expiry for the new token, checked like one given at creation; `nil` keeps
     ///     the old token's expiry date.
-    /// - Throws: ``TokenKitError`` with code ``TokenKitError/Code/tokenNotFound`` or
+    /// - Returns: The new token with its secret, and the old token as written, with when its secret
+    ///   stops working.
+    /// - Throws: ``TokenKitError`` with code ``TokenKitError/Code/tokenNotFound``,
     ///   ``TokenKitError/Code/invalidGracePeriod``, or as creation does for `expiry`.
     public func rotate(
         owner: String,
         name: String,
         grace: Duration = .zero,
         expiry: TokenExpiry? = nil
-    ) async throws -> IssuedToken {
+    ) async throws -> Rotation {
+        try TokenStoreRules.checkOwner(owner)
         guard grace >= .zero else {
             throw TokenKitError(
                 .invalidGracePeriod,
                 "A rotation's grace period cannot be negative; use zero to revoke the old secret at once."
             )
         }
-        let now = configuration.clock.now()
-        let newExpiry = try expiry.map { expiry throws(TokenKitError) in
-            try configuration.expiryPolicy.expiryDate(for: expiry, now: now)
+        let now = try currentDate()
+        let graceEnd = now + grace.timeInterval
+        guard TokenStoreRules.dateRange.contains(graceEnd) else {
+            throw TokenKitError(.invalidGracePeriod, "A rotation's grace period must end before 9999-12-31.")
         }
-        let current = try await liveToken(owner: owner, name: name)
         let secret = configuration.format.generate()
-        let replacement = TokenRecord(
+        let successor = TokenSuccessor(
             id: .random(),
+            digest: configuration.hasher.digest(of: secret),
+            createdAt: now,
+            expiry: try expiry.map { expiry throws(TokenKitError) in try expiryChange(for: expiry, now: now) }
+        )
+        try await bindHasherIfNeeded()
+        let change = try await store.rotate(
             owner: owner,
             name: name,
-            createdAt: now,
-            expiresAt: newExpiry ?? current.expiresAt,
-            scopes: current.scopes,
-            allowedNetworks: current.allowedNetworks,
-            disabledAt: current.disabledAt,
-            digest: configuration.hasher.digest(of: secret)
+            successor: successor,
+            revokingPreviousAt: try TokenStoreRules.normalized(graceEnd)
         )
-        let graceEnd = now + grace.timeInterval
-        let old = try await store.replace(id: current.id, revokingAt: graceEnd, with: replacement)
+        let previous = change.predecessors.first ?? change.token
+        let rotation = Rotation(issued: IssuedToken(record: change.token, secret: secret), previous: previous)
         audit(
             TokenAuditEvent(
                 .rotated,
                 time: now,
-                record: replacement,
-                previousTokenID: old.id,
-                detail: grace == .zero ? "previous secret revoked" : "previous secret valid until \(graceEnd)"
+                record: change.token,
+                previousTokenID: previous.id,
+                detail: grace == .zero
+                    ? "previous secret revoked" : "previous secret valid until \(rotation.previousSecretValidUntil)"
             )
         )
-        return IssuedToken(record: replacement, secret: secret)
+        return rotation
     }
 
     // MARK: Disabling
 
     /// Disables a token without deleting it: it is kept and listed, but does not validate
-    /// (``RejectionReason/disabled``) until enabled again.
+    /// (``RejectionReason/disabled``) until enabled again. A predecessor it replaced by rotation,
+    /// still in its grace period, is disabled with it.
     @discardableResult
-    public func disable(owner: String, name: String) async throws -> TokenRecord {
-        let now = configuration.clock.now()
-        let record = try await setDisabled(owner: owner, name: name, at: now)
-        audit(TokenAuditEvent(.disabled, time: now, record: record))
-        return record
+    public func disable(owner: String, name: String) async throws -> LineageChange {
+        let now = try currentDate()
+        let change = try await setDisabled(owner: owner, name: name, at: now, now: now)
+        audit(change, TokenAuditEvent(.disabled, time: now, record: change.token))
+        return change
     }
 
-    /// Enables a disabled token again.
+    /// Enables a disabled token again, with its predecessors still in their grace period.
     @discardableResult
-    public func enable(owner: String, name: String) async throws -> TokenRecord {
-        let record = try await setDisabled(owner: owner, name: name, at: nil)
-        audit(TokenAuditEvent(.enabled, time: configuration.clock.now(), record: record))
-        return record
+    public func enable(owner: String, name: String) async throws -> LineageChange {
+        let now = try currentDate()
+        let change = try await setDisabled(owner: owner, name: name, at: nil, now: now)
+        audit(change, TokenAuditEvent(.enabled, time: now, record: change.token))
+        return change
     }
 
-    private func setDisabled(owner: String, name: String, at date: Date?) async throws -> TokenRecord {
-        let current = try await liveToken(owner: owner, name: name)
-        return try await store.update(id: current.id) { record in
-            guard record.holdsName, record.name == name else { throw TokenKitError.tokenNotFound(name) }
-            record.disabledAt = date
-        }
+    private func setDisabled(owner: String, name: String, at date: Date?, now: Date) async throws -> LineageChange {
+        try TokenStoreRules.checkOwner(owner)
+        try await bindHasherIfNeeded()
+        return try await store.setDisabled(owner: owner, name: name, at: date, now: now)
     }
 
     // MARK: Deleting
 
-    /// Deletes the owner's token that holds `name` — active, disabled or expired — for good.
+    /// Deletes the owner's token that holds `name` — active, disabled or expired — for good, with
+    /// the predecessors it replaced by rotation that are still in their grace period.
     ///
+    /// - Returns: The records deleted.
     /// - Throws: ``TokenKitError`` with code ``TokenKitError/Code/tokenNotFound``.
     @discardableResult
-    public func delete(owner: String, name: String) async throws -> TokenRecord {
-        let record = try await liveToken(owner: owner, name: name)
-        try await store.delete(id: record.id)
-        audit(TokenAuditEvent(.deleted, time: configuration.clock.now(), record: record))
-        return record
+    public func delete(owner: String, name: String) async throws -> LineageChange {
+        try TokenStoreRules.checkOwner(owner)
+        let now = try currentDate()
+        try await bindHasherIfNeeded()
+        let deleted = try await store.delete(owner: owner, name: name, now: now)
+        audit(deleted, TokenAuditEvent(.deleted, time: now, record: deleted.token))
+        return deleted
     }
 
     /// Deletes any token, revoked ones included, by id.
@@ -140,9 +152,10 @@ extension TokenManager {
     /// - Throws: ``TokenKitError`` with code ``TokenKitError/Code/tokenNotFound``.
     @discardableResult
     public func delete(id: TokenID) async throws -> TokenRecord {
-        guard let record = try await store.record(id: id) else { throw TokenKitError.tokenNotFound(id: id) }
-        try await store.delete(id: id)
-        audit(TokenAuditEvent(.deleted, time: configuration.clock.now(), record: record))
+        let now = try currentDate()
+        try await bindHasherIfNeeded()
+        let record = try await store.delete(id: id)
+        audit(TokenAuditEvent(.deleted, time: now, record: record))
         return record
     }
 
@@ -153,7 +166,8 @@ extension TokenManager {
     /// - Returns: The tokens deleted.
     @discardableResult
     public func purge(olderThan retention: Duration) async throws -> [TokenRecord] {
-        let now = configuration.clock.now()
+        let now = try currentDate()
+        try await bindHasherIfNeeded()
         let purged = try await store.purge(before: now - max(.zero, retention).timeInterval)
         for record in purged { audit(TokenAuditEvent(.deleted, time: now, record: record)) }
         return purged
@@ -164,7 +178,15 @@ extension TokenManager {
     /// The tokens, of every owner, that expire within `window` from now and are not revoked,
     /// soonest first: for "your token expires in 7 days" notices.
     public func tokensExpiring(within window: Duration) async throws -> [TokenRecord] {
-        let now = configuration.clock.now()
+        let now = try currentDate()
+        try await bindHasherIfNeeded()
         return try await store.records(expiringBetween: now, and: now + window.timeInterval)
+    }
+
+    // MARK: Helpers
+
+    /// The limits change for a requested expiry, checked by the ``ExpiryPolicy``.
+    private func expiryChange(for expiry: TokenExpiry, now: Date) throws(TokenKitError) -> TokenLimitsChange.Expiry {
+        try configuration.expiryPolicy.expiryDate(for: expiry, now: now).map { .at($0) } ?? .never
     }
 }

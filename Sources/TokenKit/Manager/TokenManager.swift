@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Issues, lists, renames, revokes and validates API tokens: the type a server holds.
 ///
@@ -15,14 +16,22 @@ import Foundation
 /// A manager is `Sendable`; share one per store across all requests. Operations by name act on the
 /// owner's token that holds the name (not revoked), as cPanel's screens do.
 public final class TokenManager: Sendable {
-    /// The store that holds the records.
-    public let store: any TokenStore
     /// The policies and collaborators in use.
     public let configuration: Configuration
-    private let usage: UsageRecorder
+    /// The store that holds the records. Not public: every change goes through the manager's
+    /// policy checks and audit events.
+    let store: any TokenStore
+    let usage: UsageRecorder
+    let background = Mutex(BackgroundState())
     private let expiryWarnings: ExpiryWarnings?
+    /// Whether the store has accepted the hasher (``TokenStore/bindHasher(_:)``).
+    private let hasherBound = Atomic<Bool>(false)
 
     /// Creates a manager over `store`.
+    ///
+    /// The manager binds its hasher to the store before its first use of it: a store whose
+    /// digests were made with another hasher or key fails that first call with
+    /// ``TokenKitError/Code/hasherMismatch``.
     public init(store: any TokenStore, configuration: Configuration = Configuration()) {
         self.store = store
         self.configuration = configuration
@@ -48,11 +57,11 @@ public final class TokenManager: Sendable {
         scopes: Set<String> = [],
         allowedNetworks: [IPNetwork] = []
     ) async throws -> IssuedToken {
-        try InputRules.validateOwner(owner)
+        try TokenStoreRules.checkOwner(owner)
         try configuration.namePolicy.validate(name)
-        try InputRules.validateScopes(scopes)
-        try InputRules.validateNetworks(allowedNetworks)
-        let now = configuration.clock.now()
+        try TokenStoreRules.checkScopes(scopes)
+        try TokenStoreRules.checkNetworks(allowedNetworks)
+        let now = try currentDate()
         let expiresAt = try configuration.expiryPolicy.expiryDate(for: expiry, now: now)
         let secret = configuration.format.generate()
         let record = TokenRecord(
@@ -65,6 +74,7 @@ public final class TokenManager: Sendable {
             allowedNetworks: allowedNetworks,
             digest: configuration.hasher.digest(of: secret)
         )
+        try await bindHasherIfNeeded()
         try await store.insert(record, maximumLiveTokensPerOwner: configuration.maximumLiveTokensPerOwner)
         audit(TokenAuditEvent(.created, time: now, record: record))
         return IssuedToken(record: record, secret: secret)
@@ -83,8 +93,15 @@ public final class TokenManager: Sendable {
     ) async throws
         -> [TokenRecord]
     {
-        let now = configuration.clock.now()
+        let now = try currentDate()
+        try await bindHasherIfNeeded()
         return try await store.records(owner: owner).filter { statuses.contains($0.status(at: now)) }
+    }
+
+    /// Returns the token with `id`, of any status, or `nil`.
+    public func token(id: TokenID) async throws -> TokenRecord? {
+        try await bindHasherIfNeeded()
+        return try await store.record(id: id)
     }
 
     /// Gives a token a new name.
@@ -94,32 +111,31 @@ public final class TokenManager: Sendable {
     ///   ``TokenKitError/Code/duplicateName``.
     @discardableResult
     public func rename(owner: String, name: String, to newName: String) async throws -> TokenRecord {
+        try TokenStoreRules.checkOwner(owner)
         try configuration.namePolicy.validate(newName)
         guard newName != name else { throw TokenKitError.sameName(name) }
-        let current = try await liveToken(owner: owner, name: name)
-        let renamed = try await store.update(id: current.id) { record in
-            guard record.holdsName, record.name == name else { throw TokenKitError.tokenNotFound(name) }
-            record.name = newName
-        }
-        audit(TokenAuditEvent(.renamed, time: configuration.clock.now(), record: renamed, previousName: name))
+        try await bindHasherIfNeeded()
+        let now = try currentDate()
+        let renamed = try await store.rename(owner: owner, name: name, to: newName)
+        audit(TokenAuditEvent(.renamed, time: now, record: renamed, previousName: name))
         return renamed
     }
 
-    /// Revokes a token: from now on it never validates, in any process sharing the store.
+    /// Revokes a token: from now on it never validates, in any process sharing the store. A
+    /// predecessor it replaced by rotation, still in its grace period, is revoked with it.
     ///
-    /// The record stays, listed with status ``TokenStatus/revoked``, and its name is free again.
+    /// The records stay, listed with status ``TokenStatus/revoked``, and the name is free again.
     ///
+    /// - Returns: The token and the predecessors revoked with it.
     /// - Throws: ``TokenKitError`` with code ``TokenKitError/Code/tokenNotFound``.
     @discardableResult
-    public func revoke(owner: String, name: String) async throws -> TokenRecord {
-        let current = try await liveToken(owner: owner, name: name)
-        let now = configuration.clock.now()
-        let revoked = try await store.update(id: current.id) { record in
-            guard record.holdsName, record.name == name else { throw TokenKitError.tokenNotFound(name) }
-            record.revokedAt = now
-        }
-        audit(TokenAuditEvent(.revoked, time: now, record: revoked))
-        return revoked
+    public func revoke(owner: String, name: String) async throws -> LineageChange {
+        try TokenStoreRules.checkOwner(owner)
+        let now = try currentDate()
+        try await bindHasherIfNeeded()
+        let change = try await store.revoke(owner: owner, name: name, at: now)
+        audit(change, TokenAuditEvent(.revoked, time: now, record: change.token))
+        return change
     }
 
     /// Revokes every token of an owner, such as when the account's password is reset.
@@ -127,8 +143,9 @@ public final class TokenManager: Sendable {
     /// - Returns: The tokens revoked.
     @discardableResult
     public func revokeAll(owner: String) async throws -> [TokenRecord] {
-        try InputRules.validateOwner(owner)
-        let now = configuration.clock.now()
+        try TokenStoreRules.checkOwner(owner)
+        let now = try currentDate()
+        try await bindHasherIfNeeded()
         let revoked = try await store.revokeAll(owner: owner, at: now)
         for record in revoked { audit(TokenAuditEvent(.revoked, time: now, record: record)) }
         return revoked
@@ -155,13 +172,14 @@ public final class TokenManager: Sendable {
         requiring scopes: Set<String> = [],
         from address: IPAddress? = nil
     ) async throws -> ValidationResult {
-        let now = configuration.clock.now()
+        let now = try currentDate()
         do {
             try configuration.format.validate(token)
         } catch {
             return reject(.malformed, at: now, owner: owner, detail: error.reason.code, address: address)
         }
         let digest = configuration.hasher.digest(of: token)
+        try await bindHasherIfNeeded()
         guard let record = try await store.record(forDigest: digest) else {
             return reject(.unknown, at: now, owner: owner, address: address)
         }
@@ -187,7 +205,10 @@ public final class TokenManager: Sendable {
             let detail = problem == .wrongOwner ? owner.map { "claimed owner \(quoted($0))" } : nil
             return reject(problem, at: now, record: record, detail: detail, address: address)
         }
-        usage.noteUse(of: record, at: now)
+        if usage.noteUse(of: record, at: now) && !isRunning {
+            // Without run(), the use that starts a batch writes it.
+            await writeUsage()
+        }
         if let expiryWarnings, configuration.auditSink != nil, expiryWarnings.shouldWarn(about: record, at: now) {
             audit(TokenAuditEvent(.expiringSoon, time: now, record: record))
         }
@@ -211,12 +232,13 @@ public final class TokenManager: Sendable {
         do {
             credentials = try AuthorizationCredentials(parsing: header)
         } catch {
-            return reject(.malformed, at: configuration.clock.now(), detail: error.reason.code, address: address)
+            return reject(.malformed, at: try currentDate(), detail: error.reason.code, address: address)
         }
         return try await validate(credentials.token, owner: credentials.user, requiring: scopes, from: address)
     }
 
-    /// Writes pending last-used times now. Call it when the server shuts down.
+    /// Writes pending last-used times now, after any write already under way. ``run()`` does this
+    /// when it is cancelled; call it at shutdown if you do not use ``run()``.
     public func flushUsage() async throws {
         try await usage.flush()
     }
@@ -229,14 +251,17 @@ public final class TokenManager: Sendable {
         return now.timeIntervalSince(record.lastUsedAt ?? record.createdAt) > limit.timeInterval
     }
 
-    /// The owner's token that holds `name`.
-    func liveToken(owner: String, name: String) async throws -> TokenRecord {
-        try InputRules.validateOwner(owner)
-        guard let record = try await store.records(owner: owner).first(where: { $0.holdsName && $0.name == name })
-        else {
-            throw TokenKitError.tokenNotFound(name)
-        }
-        return record
+    /// The clock's current date, rounded to the microsecond as stores keep dates.
+    func currentDate() throws(TokenKitError) -> Date {
+        try TokenStoreRules.normalized(configuration.clock.now())
+    }
+
+    /// Binds the hasher to the store before the manager's first use of it; afterwards costs one
+    /// atomic load. Concurrent first calls may each bind: binding is idempotent.
+    func bindHasherIfNeeded() async throws {
+        guard !hasherBound.load(ordering: .acquiring) else { return }
+        try await store.bindHasher(configuration.hasher.identity)
+        hasherBound.store(true, ordering: .releasing)
     }
 
     /// Audits a failed validation and returns the rejection.
@@ -266,5 +291,16 @@ public final class TokenManager: Sendable {
     /// Hands an event to the sink; the event is not even built when there is no sink.
     func audit(_ event: @autoclosure () -> TokenAuditEvent) {
         configuration.auditSink?.record(event())
+    }
+
+    /// Audits `event` about a by-name change's token, and the same event about each predecessor
+    /// the change also applied to.
+    func audit(_ change: LineageChange, _ event: @autoclosure () -> TokenAuditEvent) {
+        guard let sink = configuration.auditSink else { return }
+        let event = event()
+        sink.record(event)
+        for predecessor in change.predecessors {
+            sink.record(event.about(predecessor, detail: "rotated-out predecessor of \(change.token.id)"))
+        }
     }
 }

@@ -13,8 +13,12 @@ extension TokenManager {
         /// The most live (neither revoked nor expired) tokens one owner may hold. Default: `nil`,
         /// no limit.
         public var maximumLiveTokensPerOwner: Int?
-        /// How often, at most, a token's last-used time is written. Default: one minute.
+        /// How often, at most, a token's last-used time is written; also how often ``TokenManager/run()``
+        /// writes them. Default: one minute.
         public var lastUsedInterval: Duration
+        /// How often ``TokenManager/run()`` runs store maintenance (``TokenStore/performMaintenance()``),
+        /// such as reporting and retrying a failed compaction. Default: one minute.
+        public var maintenanceInterval: Duration
         /// Reject tokens unused for longer than this (GitHub revokes tokens unused for a year), with
         /// ``RejectionReason/idle``. A token never used counts from its creation. Default: `nil`,
         /// no limit. Keep it much longer than ``lastUsedInterval``, the precision of last-used times.
@@ -35,6 +39,7 @@ extension TokenManager {
             expiryPolicy: ExpiryPolicy = .default,
             maximumLiveTokensPerOwner: Int? = nil,
             lastUsedInterval: Duration = .seconds(60),
+            maintenanceInterval: Duration = .seconds(60),
             maximumIdleTime: Duration? = nil,
             expiryWarningWindow: Duration? = nil,
             clock: any TokenClock = SystemClock(),
@@ -46,6 +51,7 @@ extension TokenManager {
             self.expiryPolicy = expiryPolicy
             self.maximumLiveTokensPerOwner = maximumLiveTokensPerOwner
             self.lastUsedInterval = lastUsedInterval
+            self.maintenanceInterval = maintenanceInterval
             self.maximumIdleTime = maximumIdleTime
             self.expiryWarningWindow = expiryWarningWindow
             self.clock = clock

@@ -5,10 +5,10 @@ import Foundation
 /// The secret is gone once ``IssuedToken`` has been handed out; the record keeps only its
 /// ``digest``. A record with no ``scopes`` has full access, like cPanel's `has_full_access`; one with
 /// no ``allowedNetworks`` may be used from anywhere.
+///
+/// A record is `Codable` with stable snake-case keys, so a SQL or key-value store can map it
+/// without guessing; see ``TokenRecord/CodingKeys``.
 public struct TokenRecord: Hashable, Sendable {
-    /// The most entries an allow-list may hold, as in cPanel's WHM.
-    public static let maximumAllowedNetworks = 100
-
     /// The token's stable, non-secret id.
     public let id: TokenID
     /// The account the token acts for.
@@ -33,8 +33,16 @@ public struct TokenRecord: Hashable, Sendable {
     public var disabledAt: Date?
     /// The digest of the token's secret: the only form of the secret that is ever stored.
     public let digest: TokenDigest
+    /// The id of the first token of this token's rotation lineage: its own id, unless it was issued
+    /// by rotating another token, whose lineage it continues. Revoking, disabling, deleting or
+    /// changing the limits of a token by name applies to every record of its lineage still inside
+    /// its rotation grace period.
+    public let lineageID: TokenID
 
     /// Creates a record. Stores use this to rebuild records they have read back.
+    ///
+    /// - Parameter lineageID: The record's lineage; `nil` (the default) starts a new one, the
+    ///   record's own id.
     public init(
         id: TokenID,
         owner: String,
@@ -46,7 +54,8 @@ public struct TokenRecord: Hashable, Sendable {
         lastUsedAt: Date? = nil,
         revokedAt: Date? = nil,
         disabledAt: Date? = nil,
-        digest: TokenDigest
+        digest: TokenDigest,
+        lineageID: TokenID? = nil
     ) {
         self.id = id
         self.owner = owner
@@ -59,6 +68,7 @@ public struct TokenRecord: Hashable, Sendable {
         self.revokedAt = revokedAt
         self.disabledAt = disabledAt
         self.digest = digest
+        self.lineageID = lineageID ?? id
     }
 
     /// Whether the token counts as revoked at `date`.

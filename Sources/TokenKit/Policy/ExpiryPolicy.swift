@@ -73,13 +73,16 @@ public struct ExpiryPolicy: Hashable, Sendable {
         self.maximumLifetime = maximumLifetime
     }
 
-    /// Turns a requested expiry into the expiry date to store, or `nil` for never.
+    /// Turns a requested expiry into the expiry date to store, or `nil` for never. The date is
+    /// rounded to the microsecond, as stores keep it (``TokenStoreRules/normalized(_:)``).
     ///
     /// - Parameters:
     ///   - expiry: What the creator asked for.
     ///   - now: The creation time.
     /// - Throws: ``TokenKitError`` with code ``TokenKitError/Code/expiryInPast``,
-    ///   ``TokenKitError/Code/neverExpiringRefused`` or ``TokenKitError/Code/lifetimeTooLong``.
+    ///   ``TokenKitError/Code/neverExpiringRefused``, ``TokenKitError/Code/lifetimeTooLong``, or
+    ///   ``TokenKitError/Code/invalidDate`` for a date that is not finite or lies after
+    ///   9999-12-31 (``TokenStoreRules/dateRange``).
     public func expiryDate(for expiry: TokenExpiry, now: Date) throws(TokenKitError) -> Date? {
         let date: Date
         switch expiry {
@@ -99,6 +102,12 @@ public struct ExpiryPolicy: Hashable, Sendable {
         case .after(let lifetime):
             date = now + lifetime.timeInterval
         }
+        guard date.timeIntervalSinceReferenceDate.isFinite, date <= TokenStoreRules.dateRange.upperBound else {
+            throw TokenKitError(
+                .invalidDate,
+                "The API token's expiration date is too far away: the latest allowed is 9999-12-31 (UTC)."
+            )
+        }
         guard date > now else {
             throw TokenKitError(.expiryInPast, "The API token's expiration date must be a future date.")
         }
@@ -109,7 +118,7 @@ public struct ExpiryPolicy: Hashable, Sendable {
                 "The API token's expiration date is too far away: this server allows at most \(days) days; choose an earlier date."
             )
         }
-        return date
+        return try TokenStoreRules.normalized(date)
     }
 }
 

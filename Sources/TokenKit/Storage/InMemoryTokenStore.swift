@@ -5,7 +5,8 @@ import Synchronization
 /// short-lived tokens which need not survive a restart.
 ///
 /// Every method runs under one lock, without suspending, so a look-up costs a lock and a
-/// dictionary probe. Records are gone when the store is.
+/// dictionary probe. Records are gone when the store is. Every handle on the backing store is this
+/// one object: share the instance to share the tokens.
 public final class InMemoryTokenStore: TokenStore {
     private let index = Mutex(TokenIndex())
 
@@ -15,13 +16,7 @@ public final class InMemoryTokenStore: TokenStore {
     /// The number of records held, of every status.
     public var count: Int { index.withLock { $0.count } }
 
-    /// Adds `record`; see ``TokenStore/insert(_:maximumLiveTokensPerOwner:)``.
-    public func insert(_ record: TokenRecord, maximumLiveTokensPerOwner: Int?) throws {
-        try index.withLock { (index) throws(TokenKitError) in
-            try index.prepareInsert(record, maximumLiveTokensPerOwner: maximumLiveTokensPerOwner)
-            index.put(record)
-        }
-    }
+    // MARK: Look-ups
 
     /// The record with `digest`, found with one dictionary probe.
     public func record(forDigest digest: TokenDigest) -> TokenRecord? {
@@ -38,62 +33,109 @@ public final class InMemoryTokenStore: TokenStore {
         index.withLock { $0.records(owner: owner) }
     }
 
-    /// Applies `change` atomically; see ``TokenStore/update(id:_:)``.
-    public func update(
-        id: TokenID,
-        _ change: @escaping @Sendable (inout TokenRecord) throws -> Void
-    ) throws -> TokenRecord {
-        try index.withLock { index in
-            let updated = try index.prepareUpdate(id: id, change)
-            index.put(updated)
-            return updated
-        }
-    }
-
-    /// Revokes the owner's live records as of `date`.
-    public func revokeAll(owner: String, at date: Date) -> [TokenRecord] {
-        index.withLock { index in
-            let revoked = index.prepareRevokeAll(owner: owner, at: date)
-            for record in revoked { index.put(record) }
-            return revoked
-        }
-    }
-
-    /// Removes the record with `id`.
-    public func delete(id: TokenID) throws {
-        try index.withLock { (index) throws(TokenKitError) in
-            guard index.remove(id: id) != nil else { throw .tokenNotFound(id: id) }
-        }
-    }
-
-    /// Replaces a token atomically; see ``TokenStore/replace(id:revokingAt:with:)``.
-    public func replace(id: TokenID, revokingAt date: Date, with replacement: TokenRecord) throws -> TokenRecord {
-        try index.withLock { (index) throws(TokenKitError) in
-            let (old, new) = try index.prepareReplace(id: id, revokingAt: date, with: replacement)
-            index.put(old)
-            index.put(new)
-            return old
-        }
-    }
-
-    /// Removes records revoked or expired at or before `cutoff`.
-    public func purge(before cutoff: Date) -> [TokenRecord] {
-        index.withLock { index in
-            let purged = index.preparePurge(before: cutoff)
-            for record in purged { index.remove(id: record.id) }
-            return purged
-        }
-    }
-
     /// The records that expire between `start` and `end`, soonest first.
     public func records(expiringBetween start: Date, and end: Date) -> [TokenRecord] {
         index.withLock { $0.records(expiringBetween: start, and: end) }
     }
 
-    /// Moves last-used times forward.
-    public func recordUse(_ uses: [TokenID: Date]) {
+    // MARK: Writes
+
+    /// Records the hasher, or checks it; see ``TokenStore/bindHasher(_:)``.
+    public func bindHasher(_ identity: TokenHasherIdentity) throws {
+        try perform { index throws(TokenKitError) in try index.planBindHasher(identity) }
+    }
+
+    /// Adds `record`; see ``TokenStore/insert(_:maximumLiveTokensPerOwner:)``.
+    public func insert(_ record: TokenRecord, maximumLiveTokensPerOwner: Int?) throws {
+        try perform { index throws(TokenKitError) in
+            try index.planInsert(record, maximumLiveTokensPerOwner: maximumLiveTokensPerOwner)
+        }
+    }
+
+    /// Renames a token; see ``TokenStore/rename(owner:name:to:)``.
+    public func rename(owner: String, name: String, to newName: String) throws -> TokenRecord {
+        try perform { index throws(TokenKitError) in try index.planRename(owner: owner, name: name, to: newName) }
+    }
+
+    /// Revokes a token and its predecessors in grace; see ``TokenStore/revoke(owner:name:at:)``.
+    public func revoke(owner: String, name: String, at date: Date) throws -> LineageChange {
+        try perform { index throws(TokenKitError) in try index.planRevoke(owner: owner, name: name, at: date) }
+    }
+
+    /// Disables or enables a token and its predecessors in grace; see
+    /// ``TokenStore/setDisabled(owner:name:at:now:)``.
+    public func setDisabled(owner: String, name: String, at date: Date?, now: Date) throws -> LineageChange {
+        try perform { index throws(TokenKitError) in
+            try index.planSetDisabled(owner: owner, name: name, at: date, now: now)
+        }
+    }
+
+    /// Changes a token's limits and its predecessors'; see
+    /// ``TokenStore/changeLimits(_:owner:name:now:)``.
+    public func changeLimits(
+        _ change: TokenLimitsChange,
+        owner: String,
+        name: String,
+        now: Date
+    ) throws
+        -> LineageChange
+    {
+        try perform { index throws(TokenKitError) in
+            try index.planChangeLimits(change, owner: owner, name: name, now: now)
+        }
+    }
+
+    /// Deletes a token and its predecessors in grace; see ``TokenStore/delete(owner:name:now:)``.
+    public func delete(owner: String, name: String, now: Date) throws -> LineageChange {
+        try perform { index throws(TokenKitError) in try index.planDelete(owner: owner, name: name, now: now) }
+    }
+
+    /// Removes the record with `id`.
+    public func delete(id: TokenID) throws -> TokenRecord {
+        try perform { index throws(TokenKitError) in try index.planDelete(id: id) }
+    }
+
+    /// Rotates a token; see ``TokenStore/rotate(owner:name:successor:revokingPreviousAt:)``.
+    public func rotate(
+        owner: String,
+        name: String,
+        successor: TokenSuccessor,
+        revokingPreviousAt graceEnd: Date
+    )
+        throws -> LineageChange
+    {
+        try perform { index throws(TokenKitError) in
+            try index.planRotate(owner: owner, name: name, successor: successor, revokingPreviousAt: graceEnd)
+        }
+    }
+
+    /// Revokes the owner's live records as of `date`.
+    public func revokeAll(owner: String, at date: Date) throws -> [TokenRecord] {
+        try perform { index throws(TokenKitError) in try index.planRevokeAll(owner: owner, at: date) }
+    }
+
+    /// Removes records revoked or expired at or before `cutoff`.
+    public func purge(before cutoff: Date) -> [TokenRecord] {
         index.withLock { index in
-            for record in index.prepareRecordUse(uses) { index.put(record) }
+            let plan = index.planPurge(before: cutoff)
+            for entry in plan.entries { index.apply(entry) }
+            return plan.answer
+        }
+    }
+
+    /// Moves last-used times forward.
+    public func recordUse(_ uses: [TokenID: Date]) throws {
+        try perform { index throws(TokenKitError) in try index.planRecordUse(uses) }
+    }
+
+    /// Plans an operation and applies it, under the lock.
+    private func perform<Answer>(
+        _ plan: (TokenIndex) throws(TokenKitError) -> IndexPlan<Answer>
+    ) throws(TokenKitError) -> Answer {
+        try index.withLock { (index) throws(TokenKitError) -> Answer in
+            let planned = try plan(index)
+            for entry in planned.entries { index.apply(entry) }
+            return planned.answer
         }
     }
 }

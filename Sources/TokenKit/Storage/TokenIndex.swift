@@ -1,11 +1,11 @@
 import Foundation
 
-/// The in-memory tables behind ``InMemoryTokenStore`` and `FileTokenStore`, and the contract checks
-/// both share.
+/// The in-memory tables behind ``InMemoryTokenStore`` and `FileTokenStore`.
 ///
 /// Every change reduces to ``put(_:)`` (add or replace a record) or ``remove(id:)``: the file store
-/// writes exactly those to its log. The `prepare…` methods check the store contract and return the
-/// records to put without changing anything, so a store can make the change durable first.
+/// writes exactly those to its log. The `plan…` methods (in `TokenIndex+Operations.swift`) check
+/// the store contract and return the log entries of an operation without changing anything, so a
+/// store can make the change durable first.
 ///
 /// Records live in a slot array; the dictionaries map to slots, so each record is stored once.
 struct TokenIndex: Sendable {
@@ -18,6 +18,11 @@ struct TokenIndex: Sendable {
     private var slotByDigest = SlotTable()
     private var slotByID = SlotTable()
     private var slotsByOwner: [String: [Int32]] = [:]
+    /// The lineage of each slot whose record continues another token's lineage; most records
+    /// start their own, so this stays small and costs no memory per token.
+    private var slotLineages: [Int32: TokenID] = [:]
+    /// The hasher the digests were made with, once bound.
+    var hasher: TokenHasherIdentity?
 
     /// The number of records.
     var count: Int { slotByID.count }
@@ -33,8 +38,7 @@ struct TokenIndex: Sendable {
     }
 
     func records(owner: String) -> [TokenRecord] {
-        (slotsByOwner[owner] ?? []).compactMap(record(at:))
-            .sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
+        unorderedRecords(owner: owner).sorted(by: TokenStoreRules.isOlder)
     }
 
     /// Every record, one at a time, in no particular order: filtering it materialises only the
@@ -46,7 +50,8 @@ struct TokenIndex: Sendable {
     /// The record in `slot`, or `nil` for a free slot.
     private func record(at slot: Int32) -> TokenRecord? {
         let index = Int(slot)
-        return slots[index]?.record(id: slotIDs[index], digest: slotDigests[index])
+        let lineage = slotLineages.isEmpty ? nil : slotLineages[slot]
+        return slots[index]?.record(id: slotIDs[index], digest: slotDigests[index], lineageID: lineage)
     }
 
     /// The number of slots, used and free: the bound for ``records(inSlots:)``.
@@ -71,101 +76,14 @@ struct TokenIndex: Sendable {
         }
     }
 
-    // MARK: Contract checks
-
-    /// Checks that `record` may be inserted.
-    func prepareInsert(_ record: TokenRecord, maximumLiveTokensPerOwner: Int?) throws(TokenKitError) {
-        guard slot(forID: record.id) == nil, slot(forDigest: record.digest) == nil else {
-            throw .duplicateToken(id: record.id)
-        }
-        let siblings = (slotsByOwner[record.owner] ?? []).compactMap(record(at:))
-        if record.holdsName, siblings.contains(where: { $0.holdsName && $0.name == record.name }) {
-            throw .duplicateName(record.name, renaming: false)
-        }
-        if let limit = maximumLiveTokensPerOwner {
-            let live = siblings.count { !$0.isRevoked(at: record.createdAt) && !$0.isExpired(at: record.createdAt) }
-            guard live < limit else { throw .tokenLimitReached(owner: record.owner, limit: limit) }
-        }
+    /// The owner's records, in no particular order.
+    func unorderedRecords(owner: String) -> [TokenRecord] {
+        (slotsByOwner[owner] ?? []).compactMap(record(at:))
     }
 
-    /// Applies `change` to a copy of the record with `id` and checks the result.
-    func prepareUpdate(
-        id: TokenID,
-        _ change: (inout TokenRecord) throws -> Void
-    ) throws -> TokenRecord {
-        guard let current = record(id: id) else { throw TokenKitError.tokenNotFound(id: id) }
-        var updated = current
-        try change(&updated)
-        guard updated.id == current.id, updated.owner == current.owner, updated.digest == current.digest,
-            updated.createdAt == current.createdAt
-        else {
-            throw TokenKitError(
-                .invalidConfiguration,
-                "An update may not change a token's id, owner, digest or creation time."
-            )
-        }
-        if updated.holdsName && (updated.name != current.name || !current.holdsName) {
-            let taken = (slotsByOwner[updated.owner] ?? []).contains { slot in
-                guard let other = record(at: slot), other.id != id else { return false }
-                return other.holdsName && other.name == updated.name
-            }
-            if taken { throw TokenKitError.duplicateName(updated.name, renaming: updated.name != current.name) }
-        }
-        return updated
-    }
-
-    /// The records of `owner` that ``TokenStore/revokeAll(owner:at:)`` changes, already changed.
-    func prepareRevokeAll(owner: String, at date: Date) -> [TokenRecord] {
-        records(owner: owner).compactMap { record in
-            guard record.holdsName || record.revokedAt.map({ $0 > date }) == true else { return nil }
-            var revoked = record
-            revoked.revokedAt = date
-            return revoked
-        }
-    }
-
-    /// The records ``TokenStore/replace(id:revokingAt:with:)`` writes: the old record, no longer
-    /// holding its name and revoked at `date` (or earlier, if it already was), and the replacement.
-    func prepareReplace(
-        id: TokenID,
-        revokingAt date: Date,
-        with replacement: TokenRecord
-    ) throws(TokenKitError) -> (old: TokenRecord, new: TokenRecord) {
-        guard var old = record(id: id), old.holdsName else { throw .tokenNotFound(id: id) }
-        guard replacement.owner == old.owner, replacement.name == old.name else {
-            throw TokenKitError(
-                .invalidConfiguration,
-                "A replacement token must have the owner and name of the token it replaces."
-            )
-        }
-        guard slot(forID: replacement.id) == nil, slot(forDigest: replacement.digest) == nil else {
-            throw .duplicateToken(id: replacement.id)
-        }
-        old.revokedAt = date
-        return (old, replacement)
-    }
-
-    /// The records ``TokenStore/purge(before:)`` removes: revoked or expired at or before `cutoff`.
-    func preparePurge(before cutoff: Date) -> [TokenRecord] {
-        allRecords.filter { $0.isRevoked(at: cutoff) || $0.isExpired(at: cutoff) }
-    }
-
-    /// The records that expire in `start ..< end` and are not revoked by `start`.
-    func records(expiringBetween start: Date, and end: Date) -> [TokenRecord] {
-        allRecords.filter { record in
-            guard let expiresAt = record.expiresAt else { return false }
-            return expiresAt >= start && expiresAt < end && !record.isRevoked(at: start)
-        }
-        .sorted { ($0.expiresAt!, $0.id) < ($1.expiresAt!, $1.id) }
-    }
-
-    /// The records whose ``TokenRecord/lastUsedAt`` `uses` moves forward, already changed.
-    func prepareRecordUse(_ uses: [TokenID: Date]) -> [TokenRecord] {
-        uses.compactMap { id, date in
-            guard var record = record(id: id), record.lastUsedAt.map({ $0 < date }) ?? true else { return nil }
-            record.lastUsedAt = date
-            return record
-        }
+    /// Whether a record with `id` or `digest` is stored.
+    func holds(id: TokenID, orDigest digest: TokenDigest) -> Bool {
+        slot(forID: id) != nil || slot(forDigest: digest) != nil
     }
 
     // MARK: Changes
@@ -181,6 +99,7 @@ struct TokenIndex: Sendable {
                 slotDigests[Int(slot)] = record.digest
             }
             slots[Int(slot)] = stored
+            setLineage(of: record, in: slot)
             return
         }
         let slot: Int32
@@ -198,6 +117,15 @@ struct TokenIndex: Sendable {
         slotByID.insert(record.id.high, slot: slot)
         slotByDigest.insert(record.digest.w0, slot: slot)
         slotsByOwner[record.owner, default: []].append(slot)
+        setLineage(of: record, in: slot)
+    }
+
+    private mutating func setLineage(of record: TokenRecord, in slot: Int32) {
+        if record.lineageID != record.id {
+            slotLineages[slot] = record.lineageID
+        } else if !slotLineages.isEmpty {
+            slotLineages[slot] = nil
+        }
     }
 
     /// Removes the record with `id`, returning it.
@@ -209,6 +137,7 @@ struct TokenIndex: Sendable {
         slotByID.remove(id.high, slot: slot)
         slotByDigest.remove(slotDigests[Int(slot)].w0, slot: slot)
         slots[Int(slot)] = nil
+        slotLineages[slot] = nil
         freeSlots.append(slot)
         slotsByOwner[stored.owner]?.removeAll { $0 == slot }
         if slotsByOwner[stored.owner]?.isEmpty == true {
@@ -253,7 +182,7 @@ struct StoredRecord: Sendable {
         disabledAt = Self.number(record.disabledAt)
     }
 
-    func record(id: TokenID, digest: TokenDigest) -> TokenRecord {
+    func record(id: TokenID, digest: TokenDigest, lineageID: TokenID?) -> TokenRecord {
         TokenRecord(
             id: id,
             owner: owner,
@@ -265,7 +194,8 @@ struct StoredRecord: Sendable {
             lastUsedAt: Self.date(lastUsedAt),
             revokedAt: Self.date(revokedAt),
             disabledAt: Self.date(disabledAt),
-            digest: digest
+            digest: digest,
+            lineageID: lineageID
         )
     }
 

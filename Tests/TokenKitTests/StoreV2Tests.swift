@@ -1,0 +1,224 @@
+import Foundation
+import Testing
+import TokenKitTesting
+
+@testable import TokenKit
+
+/// The file store's hasher identity and its rule that nobody sees a change before it is durable.
+struct FileTokenStoreV2Tests {
+    let directory = TemporaryDirectory()
+    var path: String { directory.file("tokens.tkstore") }
+
+    func manager(_ store: any TokenStore, hasher: any TokenHasher = SHA256Hasher()) -> TokenManager {
+        TokenManager(store: store, configuration: .init(hasher: hasher, clock: ManualClock()))
+    }
+
+    @Test func theHasherIsRecordedInTheFileAndCheckedAtReopen() async throws {
+        let peppered = HMACSHA256Hasher(key: Array("a server-side key of 32 bytes!!!".utf8))
+        let issued = try await manager(try FileTokenStore(path: path), hasher: peppered)
+            .create(owner: "alice", name: "a")
+        let reopened = try FileTokenStore(path: path)
+        let wrongKey = HMACSHA256Hasher(key: Array("another key entirely, 32 bytes!".utf8))
+        let error = await tokenKitError { _ = try await manager(reopened, hasher: wrongKey).validate(issued.secret) }
+        #expect(error?.code == .hasherMismatch)
+        #expect(error?.message.contains(peppered.identity.keyFingerprint) == true)
+        #expect(error?.message.contains(wrongKey.identity.keyFingerprint) == true)
+        #expect(error?.message.contains("a server-side key") == false)
+        #expect(try await manager(reopened, hasher: peppered).validate(issued.secret).record != nil)
+    }
+
+    /// A store written before hasher identities existed has none; its first use records one, and
+    /// compaction keeps it.
+    @Test func anOldStoreGetsItsHasherAtFirstUseAndKeepsItThroughCompaction() async throws {
+        let store = try FileTokenStore(path: path, options: .init(compactionThreshold: 1))
+        try await store.insert(.fixture(name: "old"), maximumLiveTokensPerOwner: nil)
+        #expect(try FileTokenStore(path: path).record(id: TokenID.random()) == nil)
+        let first = try FileTokenStore(path: path, options: .init(compactionThreshold: 1))
+        try await manager(first).revoke(owner: "alice", name: "old")
+        try await first.waitUntilIdle()
+        #expect(try contents(of: path).count < 400)  // compacted
+        let reopened = try FileTokenStore(path: path)
+        let peppered = HMACSHA256Hasher(key: Array("a server-side key of 32 bytes!!!".utf8))
+        let error = await tokenKitError { try await reopened.bindHasher(peppered.identity) }
+        #expect(error?.code == .hasherMismatch)
+    }
+
+    /// A group in the file beyond the durable sequence published in the lock file — a commit that
+    /// failed, or was cut short, before it was published — is never applied by a reader, and the
+    /// next writer cuts it off.
+    @Test func aGroupNeverPublishedIsNeverSeenAndIsCutOff() async throws {
+        let writer = try FileTokenStore(path: path)
+        let reader = try FileTokenStore(path: path)
+        let kept = TokenRecord.fixture(name: "kept")
+        try await writer.insert(kept, maximumLiveTokensPerOwner: nil)
+        let sizeBefore = try contents(of: path).count
+
+        let ghost = TokenRecord.fixture(name: "ghost")
+        let unpublished = StoreFileFormat.encodeGroup([.put(ghost)], sequence: writer.commitCount + 1)
+        try POSIXFile(openingExisting: path).write(unpublished, at: sizeBefore)
+        // Another process's next look-up is prompted by a change it did not see: bump the counter.
+        _ = try SharedPage(file: POSIXFile(openingExisting: path + ".lock")).countChange()
+
+        #expect(try reader.record(forDigest: kept.digest) == kept)
+        #expect(try reader.record(forDigest: ghost.digest) == nil)
+        #expect(try FileTokenStore(path: path).record(forDigest: ghost.digest) == nil)
+
+        let next = TokenRecord.fixture(name: "next")
+        try await writer.insert(next, maximumLiveTokensPerOwner: nil)
+        #expect(try reader.record(forDigest: next.digest) == next)
+        #expect(try reader.record(forDigest: ghost.digest) == nil)
+        #expect(try FileTokenStore(path: path).records(owner: "alice").map(\.name).sorted() == ["kept", "next"])
+    }
+
+    /// A refused write in a group with accepted ones changes nothing, and the accepted ones land.
+    @Test func aGroupAnswersEachWriteOnce() async throws {
+        let store = try FileTokenStore(path: path)
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            for index in 0..<40 {
+                group.addTask {
+                    do {
+                        try await store.insert(.fixture(name: "t\(index % 20)"), maximumLiveTokensPerOwner: nil)
+                        return true
+                    } catch let error as TokenKitError where error.code == .duplicateName {
+                        return false
+                    }
+                }
+            }
+            let outcomes = try await group.reduce(into: [Bool]()) { $0.append($1) }
+            #expect(outcomes.count(where: { $0 }) == 20)
+        }
+        #expect(try FileTokenStore(path: path).count == 20)
+    }
+
+    /// Input the log format could not hold is refused with a typed error, never a trap.
+    @Test func oversizeInputIsRefusedNotTrapped() async throws {
+        let store = try FileTokenStore(path: path)
+        let huge = String(repeating: "x", count: 70_000)
+        let record = TokenRecord(
+            id: .random(),
+            owner: "alice",
+            name: huge,
+            createdAt: Date(timeIntervalSince1970: 1_800_000_000),
+            expiresAt: nil,
+            digest: TokenRecord.fixture().digest
+        )
+        let error = await tokenKitError { try await store.insert(record, maximumLiveTokensPerOwner: nil) }
+        #expect(error?.code == .invalidName)
+        #expect(try FileTokenStore(path: path).count == 0)
+    }
+}
+
+/// `TokenStoreRules`, `TokenRecord: Codable` and `TokenKitError`.
+struct StoreRulesTests {
+    @Test func datesRoundTripThroughMicroseconds() throws {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<10_000 {
+            // Past about 2270 a `Double` cannot tell every microsecond apart, so the count is
+            // canonical after one conversion; the date itself always comes back exactly.
+            let microseconds = Int64.random(in: 0...253_402_300_799_999_999, using: &generator)
+            let date = try TokenStoreRules.date(microsecondsSince1970: microseconds)
+            let canonical = try TokenStoreRules.microsecondsSince1970(date)
+            #expect(abs(canonical - microseconds) <= 16)
+            #expect(try TokenStoreRules.date(microsecondsSince1970: canonical) == date)
+            #expect(
+                try TokenStoreRules.microsecondsSince1970(TokenStoreRules.date(microsecondsSince1970: canonical))
+                    == canonical
+            )
+            #expect(TokenStoreRules.isStorable(date))
+            #expect(try TokenStoreRules.normalized(date) == date)
+        }
+        let now = Date()
+        let normalized = try TokenStoreRules.normalized(now)
+        #expect(abs(normalized.timeIntervalSince(now)) <= 0.000_001)
+        #expect(try TokenStoreRules.normalized(normalized) == normalized)
+    }
+
+    @Test(arguments: [Double.nan, .infinity, -.infinity, -1, 253_402_300_800, 1e300])
+    func unstorableDatesAreRefused(_ seconds: Double) {
+        let date = Date(timeIntervalSince1970: seconds)
+        #expect(!TokenStoreRules.isStorable(date))
+        #expect(throws: TokenKitError.self) { try TokenStoreRules.checkDate(date) }
+        #expect(throws: TokenKitError.self) { try TokenStoreRules.normalized(date) }
+        #expect(throws: TokenKitError.self) { try TokenStoreRules.microsecondsSince1970(date) }
+    }
+
+    @Test func expiryPolicyRefusesDatesPastTheRange() throws {
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        for expiry in [TokenExpiry.at(Date(timeIntervalSince1970: .infinity)), .at(Date(timeIntervalSince1970: 1e12))] {
+            #expect(throws: TokenKitError(.invalidDate, "")) {
+                try ExpiryPolicy.default.expiryDate(for: expiry, now: now)
+            }
+        }
+        let latest = try ExpiryPolicy.default.expiryDate(for: .at(TokenStoreRules.dateRange.upperBound), now: now)
+        #expect(latest == TokenStoreRules.dateRange.upperBound)
+    }
+
+    @Test func recordsEncodeWithStableKeysAndExactDates() throws {
+        let id = TokenID.random()
+        let record = TokenRecord(
+            id: .random(),
+            owner: "alice",
+            name: "ci",
+            createdAt: try TokenStoreRules.date(microsecondsSince1970: 1_800_000_000_123_456),
+            expiresAt: try TokenStoreRules.date(microsecondsSince1970: 1_900_000_000_000_001),
+            scopes: ["b", "a"],
+            allowedNetworks: [try IPNetwork(parsing: "192.0.2.0/24"), try IPNetwork(parsing: "2001:db8::/32")],
+            revokedAt: try TokenStoreRules.date(microsecondsSince1970: 1_800_000_001_000_000),
+            digest: TokenRecord.fixture().digest,
+            lineageID: id
+        )
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601  // must not matter
+        let data = try encoder.encode(record)
+        let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        #expect(
+            Set(object.keys) == [
+                "id", "owner", "name", "created_at", "expires_at", "scopes", "allowed_networks", "revoked_at", "digest",
+                "lineage_id",
+            ]
+        )
+        #expect(object["created_at"] as? Int64 == 1_800_000_000_123_456)
+        #expect(object["scopes"] as? [String] == ["a", "b"])
+        #expect(object["lineage_id"] as? String == id.description)
+        let decoded = try JSONDecoder().decode(TokenRecord.self, from: data)
+        #expect(decoded == record)
+        #expect(decoded.lineageID == id)
+
+        var tampered = object
+        tampered["digest"] = "not hex"
+        let bad = try JSONSerialization.data(withJSONObject: tampered)
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(TokenRecord.self, from: bad) }
+    }
+
+    @Test func errorsCompareByCodeAndCarryTheirCause() {
+        let cause = POSIXError(.ENOSPC)
+        let first = TokenKitError(.storageFull, "one message", underlyingError: cause)
+        let second = TokenKitError(.storageFull, "another message")
+        #expect(first == second)
+        #expect(first.hashValue == second.hashValue)
+        #expect(first != TokenKitError(.storageFailure, "one message"))
+        #expect((first.underlyingError as? POSIXError)?.code == .ENOSPC)
+    }
+
+    @Test func systemErrorsAreTold() {
+        #expect(POSIXFile.code(forErrno: ENOSPC) == .storageFull)
+        #expect(POSIXFile.code(forErrno: EDQUOT) == .storageFull)
+        #expect(POSIXFile.code(forErrno: EACCES) == .permissionDenied)
+        #expect(POSIXFile.code(forErrno: EPERM) == .permissionDenied)
+        #expect(POSIXFile.code(forErrno: EROFS) == .readOnlyStorage)
+        #expect(POSIXFile.code(forErrno: EIO) == .storageFailure)
+    }
+
+    @Test func everyCodeHasAnHTTPStatus() {
+        let table: [(TokenKitError.Code, Int)] = [
+            (.invalidName, 400), (.invalidDate, 400), (.expiryInPast, 400), (.invalidScope, 400),
+            (.tokenNotFound, 404), (.duplicateName, 409), (.tokenLimitReached, 409), (.duplicateToken, 409),
+            (.storageFailure, 503), (.storageFull, 503), (.readOnlyStorage, 503), (.storeLocked, 503),
+            (.storeCorrupted, 503), (.contractViolation, 500), (.hasherMismatch, 500), (.invalidConfiguration, 500),
+            (.permissionDenied, 500), (.insecurePermissions, 500),
+        ]
+        for (code, status) in table {
+            #expect(code.suggestedHTTPStatus == status, "\(code)")
+        }
+    }
+}
