@@ -34,26 +34,47 @@ private final class CountingStore: TokenStore {
 
     var writes: (calls: Int, records: Int) { counts.withLock { $0 } }
 
-    func insert(_ record: TokenRecord, maximumLiveTokensPerOwner: Int?) throws {
-        try inner.insert(record, maximumLiveTokensPerOwner: maximumLiveTokensPerOwner)
-    }
+    func bindHasher(_ identity: TokenHasherIdentity) throws { try inner.bindHasher(identity) }
     func record(forDigest digest: TokenDigest) -> TokenRecord? { inner.record(forDigest: digest) }
     func record(id: TokenID) -> TokenRecord? { inner.record(id: id) }
     func records(owner: String) -> [TokenRecord] { inner.records(owner: owner) }
-    func update(id: TokenID, _ change: @escaping @Sendable (inout TokenRecord) throws -> Void) throws -> TokenRecord {
-        try inner.update(id: id, change)
-    }
-    func revokeAll(owner: String, at date: Date) -> [TokenRecord] { inner.revokeAll(owner: owner, at: date) }
-    func delete(id: TokenID) throws { try inner.delete(id: id) }
-    func replace(id: TokenID, revokingAt date: Date, with replacement: TokenRecord) throws -> TokenRecord {
-        try inner.replace(id: id, revokingAt: date, with: replacement)
-    }
-    func purge(before cutoff: Date) -> [TokenRecord] { inner.purge(before: cutoff) }
     func records(expiringBetween start: Date, and end: Date) -> [TokenRecord] {
         inner.records(expiringBetween: start, and: end)
     }
-    func recordUse(_ uses: [TokenID: Date]) {
-        counts.withLock { $0 = ($0.calls + 1, $0.records + uses.count) }
-        inner.recordUse(uses)
+    func insert(_ record: TokenRecord, maximumLiveTokensPerOwner: Int?) throws {
+        try inner.insert(record, maximumLiveTokensPerOwner: maximumLiveTokensPerOwner)
     }
+    func rename(owner: String, name: String, to newName: String) throws -> TokenRecord {
+        try inner.rename(owner: owner, name: name, to: newName)
+    }
+    func revoke(owner: String, name: String, at date: Date) throws -> LineageChange {
+        try inner.revoke(owner: owner, name: name, at: date)
+    }
+    func setDisabled(owner: String, name: String, at date: Date?, now: Date) throws -> LineageChange {
+        try inner.setDisabled(owner: owner, name: name, at: date, now: now)
+    }
+    func changeLimits(_ change: TokenLimitsChange, owner: String, name: String, now: Date) throws -> LineageChange {
+        try inner.changeLimits(change, owner: owner, name: name, now: now)
+    }
+    func delete(owner: String, name: String, now: Date) throws -> LineageChange {
+        try inner.delete(owner: owner, name: name, now: now)
+    }
+    func delete(id: TokenID) throws -> TokenRecord { try inner.delete(id: id) }
+    func rotate(
+        owner: String,
+        name: String,
+        successor: TokenSuccessor,
+        revokingPreviousAt graceEnd: Date
+    ) throws
+        -> LineageChange
+    {
+        try inner.rotate(owner: owner, name: name, successor: successor, revokingPreviousAt: graceEnd)
+    }
+    func revokeAll(owner: String, at date: Date) throws -> [TokenRecord] { try inner.revokeAll(owner: owner, at: date) }
+    func purge(before cutoff: Date) -> [TokenRecord] { inner.purge(before: cutoff) }
+    func recordUse(_ uses: [TokenID: Date]) throws {
+        counts.withLock { $0 = ($0.calls + 1, $0.records + uses.count) }
+        try inner.recordUse(uses)
+    }
+    func performMaintenance() async throws { try await inner.performMaintenance() }
 }

@@ -2,48 +2,29 @@ import ArgumentParser
 import Foundation
 import TokenKit
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 struct Create: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Create a token and print it once.")
+    static let configuration = CommandConfiguration(
+        abstract: "Create a token and print it once.",
+        discussion: "Without --scope the token has full access; without --allow-ip it may be used from anywhere."
+    )
 
     @OptionGroup var storeOptions: StoreOptions
     @Option(help: "The account the token acts for.") var user: String
     @Option(help: "The token's name: 1–50 of A-Z a-z 0-9 _ -.") var name: String
-    @Option(help: "Expire at DATE: 2027-01-31, 2027-01-31T23:59:59Z or Unix seconds.") var expiresAt: String?
-    @Option(help: "Expire after DURATION: 90d, 12h, 30m.") var expiresIn: String?
-    @Flag(help: "Never expire (not recommended).") var noExpiry = false
-    @Option(help: "A scope the token grants; repeat for more. None means full access.") var scope: [String] = []
-    @Option(help: "An address or CIDR range the token may be used from; repeat for more.") var allowIp: [String] = []
+    @OptionGroup var limits: LimitOptions
     @Flag(help: "Print JSON.") var json = false
 
-    func validate() throws {
-        let chosen = [expiresAt != nil, expiresIn != nil, noExpiry].filter { $0 }.count
-        guard chosen <= 1 else {
-            throw ValidationError("Give at most one of --expires-at, --expires-in and --no-expiry.")
-        }
-    }
-
     func run() async throws {
-        let expiry: TokenExpiry =
-            if let expiresAt { .at(try Arguments.date(expiresAt)) } else if let expiresIn {
-                .after(try Arguments.duration(expiresIn))
-            } else if noExpiry { .never } else { .policyDefault }
-        let networks = try allowIp.map { text throws(TokenKitError) in try IPNetwork(parsing: text) }
+        let expiry = try limits.expiry() ?? .policyDefault
+        let networks = try limits.networks() ?? []
         let issued = try await storeOptions.manager().create(
             owner: user,
             name: name,
             expiry: expiry,
-            scopes: Set(scope),
+            scopes: limits.scopes ?? [],
             allowedNetworks: networks
         )
-        if noExpiry {
-            Output.error("Warning: this API token will not expire. cPanel strongly recommends an expiration date.")
-        }
+        limits.warnIfNeverExpiring()
         Output.printIssued(issued, json: json)
     }
 }
@@ -110,23 +91,20 @@ struct Revoke: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let what = all ? "all API tokens of \(user)" : "the API token \"\(name!)\" of \(user)"
         if !yes {
-            guard isatty(STDIN_FILENO) != 0 else {
-                throw CommandFailure(message: "revoking needs --yes when standard input is not a terminal.")
-            }
-            print("Revoke \(what)? It stops working at once. Type yes to confirm: ", terminator: "")
-            guard let answer = readLine(), ["yes", "y"].contains(answer.lowercased()) else {
-                throw CommandFailure(message: "nothing was revoked.", code: 1)
-            }
+            let what = all ? "all API tokens of \(user)" : "the API token \"\(name!)\" of \(user)"
+            try Confirmation.ask(
+                "Revoke \(what)? It stops working at once.",
+                action: "revoking",
+                refusal: "nothing was revoked."
+            )
         }
         let manager = try storeOptions.manager()
         if all {
             let revoked = try await manager.revokeAll(owner: user)
             print("Revoked \(revoked.count) API token\(revoked.count == 1 ? "" : "s") of \(user).")
         } else {
-            try await manager.revoke(owner: user, name: name!)
-            print("Revoked the API token \"\(name!)\".")
+            Output.printChange(try await manager.revoke(owner: user, name: name!), "revoked", json: false)
         }
     }
 }
@@ -144,13 +122,16 @@ struct Rotate: AsyncParsableCommand {
 
     func run() async throws {
         let grace = try grace.map(Arguments.duration) ?? .zero
-        let issued = try await storeOptions.manager().rotate(owner: user, name: name, grace: grace)
-        let oldValidUntil = issued.record.createdAt.addingTimeInterval(Double(grace.components.seconds))
-        Output.printIssued(issued, json: json, extra: ["previous_valid_until": Output.unixSeconds(oldValidUntil)])
+        let rotation = try await storeOptions.manager().rotate(owner: user, name: name, grace: grace)
+        let validUntil = rotation.previousSecretValidUntil
+        Output.printIssued(
+            rotation.issued,
+            json: json,
+            extra: ["previous_valid_until": Output.unixSeconds(validUntil)]
+        )
         if !json {
-            print(
-                "The previous secret \(grace == .zero ? "no longer works" : "works until \(Output.text(oldValidUntil))")."
-            )
+            let stillWorks = validUntil > rotation.issued.record.createdAt
+            print("The previous secret \(stillWorks ? "works until \(Output.text(validUntil))" : "no longer works").")
         }
     }
 }

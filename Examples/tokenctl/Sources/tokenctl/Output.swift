@@ -53,4 +53,40 @@ enum Output {
             "allowed_networks": record.allowedNetworks.map(\.description),
         ]
     }
+
+    /// A record of any owner, as `purge --json` shows it: the listing and the user.
+    static func owned(_ record: TokenRecord, now: Date) -> [String: Any] {
+        listing(record, now: now).merging(["user": record.owner]) { _, new in new }
+    }
+
+    /// A by-name change, as `disable`, `enable`, `update`, `revoke` and `delete` report it: what was
+    /// done to the token, and how many rotated-out predecessors in their grace period it also
+    /// applied to. With `json`, the token as written with its user and its predecessors.
+    static func printChange(_ change: LineageChange, _ done: String, json: Bool, details: String? = nil) {
+        let now = Date()
+        if json {
+            var object = owned(change.token, now: now)
+            object["predecessors"] = change.predecessors.map { listing($0, now: now) }
+            printJSON(object)
+            return
+        }
+        let heading = "\(done.prefix(1).uppercased())\(done.dropFirst()) the API token \"\(change.token.name)\""
+        print(details.map { "\(heading): \($0)." } ?? "\(heading).")
+        let count = change.predecessors.count
+        if count > 0 {
+            print(
+                "Also \(done) \(count) rotated-out predecessor\(count == 1 ? "" : "s") still in "
+                    + "\(count == 1 ? "its" : "their") grace period."
+            )
+        }
+    }
+
+    /// A token's limits for people: `expires 2027-01-31T23:59:59Z, scopes dns,email, from anywhere`.
+    static func limits(_ record: TokenRecord) -> String {
+        let scopes = record.scopes.isEmpty ? "full access" : "scopes " + record.scopes.sorted().joined(separator: ",")
+        let networks =
+            record.allowedNetworks.isEmpty
+            ? "from anywhere" : "from " + record.allowedNetworks.map(\.description).joined(separator: ",")
+        return "expires \(text(record.expiresAt)), \(scopes), \(networks)"
+    }
 }

@@ -6,9 +6,13 @@ import TokenKit
 struct Tokenctl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tokenctl",
-        abstract: "Create, list, rename, revoke, rotate and verify API tokens in a TokenKit file store.",
+        abstract: "Create, list, rename, update, disable, enable, revoke, rotate, delete, purge and verify API tokens "
+            + "in a TokenKit file store.",
         discussion: "The store is given by --store PATH or the TOKENKIT_STORE environment variable.",
-        subcommands: [Create.self, List.self, Rename.self, Revoke.self, Rotate.self, Verify.self]
+        subcommands: [
+            Create.self, List.self, Rename.self, Update.self, Disable.self, Enable.self, Revoke.self, Rotate.self,
+            Delete.self, Purge.self, Verify.self,
+        ]
     )
 }
 

@@ -47,7 +47,14 @@ struct UAPIServer: AsyncParsableCommand {
             configuration: .init(address: .hostname(host, port: port)),
             logger: logger
         )
-        try await app.runService()
-        try await manager.flushUsage()
+        // The manager's background work runs beside the server: last-used writes on their interval
+        // and store maintenance. When the server stops (SIGINT/SIGTERM), cancelling it writes what
+        // is still pending before the process exits.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await manager.run() }
+            try await app.runService()
+            group.cancelAll()
+            try await group.waitForAll()
+        }
     }
 }
