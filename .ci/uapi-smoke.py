@@ -131,6 +131,11 @@ try:
                  "cpanel alice:tk_" + "0" * 49]:
         status, body = request("/execute/Tokens/list", auth)
         check(status == 401 and body == "Unauthorized\n", f"{auth!r} got {status} {body!r}")
+    try:
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/api/whoami", timeout=10)
+        check(False, "/api/whoami without a token did not answer 401")
+    except urllib.error.HTTPError as error:
+        check(error.headers.get("WWW-Authenticate") == "Bearer", "a 401 lacks WWW-Authenticate: Bearer")
 
     # A token revoked with tokenctl while the server runs is refused at the next request.
     result = tokenctl("revoke", "--user", "alice", "--name", "bootstrap", "--yes")

@@ -112,12 +112,12 @@ struct FileTokenStoreDamageTests {
         var (bytes, _, _) = try await makeStore()
         let header = StoreFileFormat.Header(snapshotEnd: 40, snapshotSequence: 0).encoded()
         bytes.replaceSubrange(0..<40, with: header)
-        bytes[8] = 2
+        bytes[8] = 3
         #expect {
             try open(bytes)
         } throws: { error in
             let message = (error as? TokenKitError)?.message ?? ""
-            return message.contains("version 2") && message.contains("Upgrade")
+            return message.contains("version 3") && message.contains("Upgrade")
         }
     }
 }

@@ -90,6 +90,51 @@ struct FileTokenStoreV2Tests {
         #expect(try FileTokenStore(path: path).count == 20)
     }
 
+    /// A store of the previous format version opens with every record, and its header is marked
+    /// as the current version before anything new is written, so older releases refuse it.
+    @Test func aVersionOneStoreOpensAndIsMarkedAsVersionTwo() async throws {
+        let record = TokenRecord.fixture(name: "old")
+        do {
+            let store = try FileTokenStore(path: path)
+            try await store.insert(record, maximumLiveTokensPerOwner: nil)
+        }
+        var header = try FileTokenStore.readHeader(of: POSIXFile(openingExisting: path), path: path)
+        header.version = 1
+        try POSIXFile(openingExisting: path).write(header.encoded(), at: 0)
+        try FileManager.default.removeItem(atPath: path + ".lock")
+
+        let reopened = try FileTokenStore(path: path)
+        #expect(try reopened.record(id: record.id) == record)
+        #expect(try FileTokenStore.readHeader(of: POSIXFile(openingExisting: path), path: path).version == 2)
+
+        header.version = 3
+        try POSIXFile(openingExisting: path).write(header.encoded(), at: 0)
+        let error = await tokenKitError { _ = try FileTokenStore(path: path) }
+        #expect(error?.code == .storeCorrupted)
+        #expect(error?.message.contains("Upgrade TokenKit") == true)
+    }
+
+    /// A compaction that fails changes nothing, is reported once by `performMaintenance()`, and
+    /// does not stop writes; the store stays whole.
+    @Test func aFailedCompactionIsReportedAndChangesNothing() async throws {
+        let store = try FileTokenStore(path: path, options: .init(compactionThreshold: 1))
+        // A directory where compaction writes its new file makes every compaction fail.
+        try FileManager.default.createDirectory(atPath: path + ".compacting", withIntermediateDirectories: false)
+        let manager = manager(store)
+        _ = try await manager.create(owner: "alice", name: "a")
+        try await manager.update(owner: "alice", name: "a", scopes: ["x"])
+        let failure = await tokenKitError { try await store.performMaintenance() }
+        #expect(failure?.code == .storageFailure)
+        #expect(failure?.message.contains("Is a directory") == true)
+        #expect(failure?.underlyingError != nil)
+        #expect(await tokenKitError { try await store.performMaintenance() } == nil)
+        _ = try await manager.create(owner: "alice", name: "b")
+        try FileManager.default.removeItem(atPath: path + ".compacting")
+        let reopened = try FileTokenStore(path: path)
+        let names = try reopened.records(owner: "alice").map { "\($0.name):\($0.scopes.sorted())" }
+        #expect(names.sorted() == ["a:[\"x\"]", "b:[]"])
+    }
+
     /// Input the log format could not hold is refused with a typed error, never a trap.
     @Test func oversizeInputIsRefusedNotTrapped() async throws {
         let store = try FileTokenStore(path: path)

@@ -61,7 +61,8 @@ extension FileTokenStore {
             to: try state.file.status().size,
             through: readableSequence(published)
         )
-        guard outcome.stop != .end || state.lastSequence != published else { return }
+        guard outcome.stop != .end || state.lastSequence != published || header.version < StoreFileFormat.version
+        else { return }
 
         // The end of the file is not a complete durable group — a write cut short or under way in
         // another process, a commit never published, or damage — or the lock file does not know
@@ -79,6 +80,14 @@ extension FileTokenStore {
         if rest.stop != .end {
             report.discardedTailBytes = size - state.committedEnd
             try state.file.truncate(to: state.committedEnd)
+        }
+        // A file of an older format version is marked as this one before anything of this
+        // version is written to it, so that older releases refuse it rather than misread it.
+        let current = try readHeader(of: state.file, path: path)
+        if current.version < StoreFileFormat.version {
+            var upgraded = current
+            upgraded.version = StoreFileFormat.version
+            try state.file.write(upgraded.encoded(), at: 0)
         }
         // A new lock file (0) does not know the last group, and one left from a replaced file may
         // name a later one: the file is the truth. Sync it, then publish its last group.

@@ -1,10 +1,14 @@
-/// The bytes of a `FileTokenStore` file, version 1. The DocC article "The file store's format"
+/// The bytes of a `FileTokenStore` file, version 2. The DocC article "The file store's format"
 /// describes the same layout for people.
+///
+/// Version 2 added a log entry kind (the hasher identity) and a record flag (its lineage). This
+/// version reads version 1 files and rewrites their header as version 2 when it first opens them,
+/// so that older releases, which would take the new entries for damage, refuse the file instead.
 ///
 /// ```
 /// header (40 bytes)
 ///   0  "TOKENKIT"            magic
-///   8  u32 version           1
+///   8  u32 version           2 (1: before hasher identities and lineages)
 ///  12  u32 flags             0
 ///  16  u64 snapshotEnd       offset where the snapshot written by compaction ends
 ///  24  u64 snapshotSequence  the sequence number of that snapshot (0 when there is none)
@@ -24,7 +28,9 @@
 /// intact, so a commit is all-or-nothing however the disk tore it.
 enum StoreFileFormat {
     static let magic = Array("TOKENKIT".utf8)
-    static let version: UInt32 = 1
+    static let version: UInt32 = 2
+    /// The versions this release reads.
+    static let readableVersions: ClosedRange<UInt32> = 1...2
     static let headerSize = 40
     static let batchMagic: UInt32 = 0x3142_4B54  // "TKB1" in little-endian order
     static let batchHeaderSize = 28
@@ -35,6 +41,8 @@ enum StoreFileFormat {
     struct Header: Equatable {
         var snapshotEnd: Int
         var snapshotSequence: UInt64
+        /// The format version the file was written in; ``encoded()`` writes it.
+        var version: UInt32 = StoreFileFormat.version
 
         /// The header of a new, empty store.
         static let empty = Header(snapshotEnd: headerSize, snapshotSequence: 0)
@@ -42,7 +50,7 @@ enum StoreFileFormat {
         func encoded() -> [UInt8] {
             var writer = ByteWriter()
             writer.raw(magic)
-            writer.u32(version)
+            writer.u32(self.version)
             writer.u32(0)
             writer.u64(UInt64(snapshotEnd))
             writer.u64(snapshotSequence)
@@ -63,10 +71,10 @@ enum StoreFileFormat {
             do {
                 _ = try reader.raw(8)
                 let version = try reader.u32()
-                guard version == StoreFileFormat.version else {
+                guard StoreFileFormat.readableVersions.contains(version) else {
                     throw TokenKitError(
                         .storeCorrupted,
-                        "\(quoted(path)) is format version \(version); this TokenKit reads version \(StoreFileFormat.version). Upgrade TokenKit to open it."
+                        "\(quoted(path)) is format version \(version); this TokenKit reads versions \(StoreFileFormat.readableVersions.lowerBound) to \(StoreFileFormat.version). Upgrade TokenKit to open it."
                     )
                 }
                 _ = try reader.u32()
@@ -77,7 +85,7 @@ enum StoreFileFormat {
                 guard checksum == CRC32.update(0, UnsafeRawBufferPointer(rebasing: bytes.prefix(36))),
                     snapshotEnd >= UInt64(headerSize), snapshotEnd <= UInt64(Int.max)
                 else { throw ByteReader.Malformed() }
-                return Header(snapshotEnd: Int(snapshotEnd), snapshotSequence: snapshotSequence)
+                return Header(snapshotEnd: Int(snapshotEnd), snapshotSequence: snapshotSequence, version: version)
             } catch let error as TokenKitError {
                 throw error
             } catch {

@@ -1,7 +1,7 @@
 import Foundation
 
 /// A change to a token's limits — expiry, scopes, allowed networks — as
-/// ``TokenStore/changeLimits(_:owner:name:at:)`` applies it. A `nil` field is left as it is.
+/// ``TokenStore/changeLimits(_:owner:name:now:)`` applies it. A `nil` field is left as it is.
 public struct TokenLimitsChange: Hashable, Sendable {
     /// A new expiry date.
     public enum Expiry: Hashable, Sendable {

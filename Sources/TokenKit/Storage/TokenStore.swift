@@ -20,7 +20,9 @@ import Foundation
 /// 1. **Atomic, durable writes.** Each mutating method takes effect entirely or not at all. When it
 ///    returns, its change is durable and visible to every later call through any handle on the same
 ///    backing store (another `FileTokenStore` on the path, another connection to the database);
-///    before it is durable, nobody sees it. A method that throws has changed nothing.
+///    before it is durable, nobody sees it. A method that throws has changed nothing — except
+///    when the store cannot know (a connection lost during a database's commit): it then throws a
+///    storage error that says the outcome is unknown.
 /// 2. **Name uniqueness.** No two records of one owner that hold their name
 ///    (``TokenRecord/holdsName``: not revoked, not scheduled for revocation) share a
 ///    ``TokenRecord/name``. ``insert(_:maximumLiveTokensPerOwner:)`` and

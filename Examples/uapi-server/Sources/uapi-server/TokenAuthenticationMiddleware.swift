@@ -41,11 +41,11 @@ struct TokenAuthenticationMiddleware<Context: TokenAuthenticatedContext>: Router
         return try await next(request, context)
     }
 
-    /// The one answer for every failed authentication.
+    /// The one answer for every failed authentication, with the challenge HTTP requires on a 401.
     static var unauthorized: Response {
         Response(
             status: .unauthorized,
-            headers: [.contentType: "text/plain; charset=utf-8"],
+            headers: [.contentType: "text/plain; charset=utf-8", .wwwAuthenticate: "Bearer"],
             body: .init(byteBuffer: ByteBuffer(string: "Unauthorized\n"))
         )
     }
