@@ -53,7 +53,8 @@ public struct TokenStoreConformance: Sendable {
         case disableAndEnable
         /// `changeLimits` changes the given limits and keeps the others.
         case changeLimits
-        /// `revokeAll` revokes the owner's live records only, and frees their names.
+        /// `revokeAll` revokes the owner's records that hold their name and the rotated-out ones still
+        /// in grace, moves no earlier revocation, and frees the names.
         case revokeAll
         /// Deleted records, by name or by id, are gone from every look-up.
         case delete

@@ -317,14 +317,22 @@ extension TokenStoreConformance {
             let old = TokenRecord.fixture(owner: "alice", name: "old", revokedAt: start - 100)
             let bobs = record("bob", "a")
             for record in [a, b, old, bobs] { try await insert(record) }
+            // A rotated-out secret in grace must be revoked too, or a password reset leaves it valid.
+            let rotated = try await store.rotate(
+                owner: "alice",
+                name: "b",
+                successor: successor(at: 1),
+                revokingPreviousAt: start + 1_000
+            )
             let revoked = try await store.revokeAll(owner: "alice", at: start)
             try expect(
-                Set(revoked.map(\.id)) == [a.id, b.id],
-                "revokeAll changed \(revoked.map(\.name)), expected [a, b]"
+                Set(revoked.map(\.id)) == [a.id, b.id, rotated.token.id],
+                "revokeAll changed \(revoked.map(\.name)), expected a, b and b's successor"
             )
             try expect(revoked.allSatisfy { $0.revokedAt == start }, "revokeAll did not set the revocation time")
             try expect(try await stored(old)?.revokedAt == start - 100, "revokeAll moved an earlier revocation")
             try expect(try await stored(bobs)?.revokedAt == nil, "revokeAll touched another owner")
+            try expect(try await stored(b)?.revokedAt == start, "revokeAll left a rotated-out secret in grace valid")
             try await insert(.fixture(owner: "alice", name: "a"))
         }
 
@@ -447,6 +455,11 @@ extension TokenStoreConformance {
                 .invalidDate,
                 "a creation date after 9999",
                 with(created: Date(timeIntervalSince1970: 3e11))
+            )
+            try await refused(
+                .invalidDate,
+                "a creation date that is not a whole microsecond",
+                with(created: Date(timeIntervalSinceReferenceDate: 800_000_000.000_000_4))
             )
             let networks = try (0...100).map { try IPNetwork(parsing: "10.0.\($0).0/24") }
             try await expectError(.tooManyNetworks, "101 allowed networks") {
@@ -643,11 +656,14 @@ extension TokenStoreConformance {
             let recentRevoked = TokenRecord.fixture(owner: "alice", name: "c", revokedAt: start + 100)
             let live = TokenRecord.fixture(owner: "alice", name: "d", expiresAt: start + 100)
             let forever = TokenRecord.fixture(owner: "carol", name: "e")
-            for record in [oldRevoked, oldExpired, recentRevoked, live, forever] { try await insert(record) }
+            let atCutoff = TokenRecord.fixture(owner: "carol", name: "f", expiresAt: start)
+            for record in [oldRevoked, oldExpired, recentRevoked, live, forever, atCutoff] {
+                try await insert(record)
+            }
             let purged = try await store.purge(before: start)
             try expect(
-                Set(purged.map(\.id)) == [oldRevoked.id, oldExpired.id],
-                "purge removed \(purged.map(\.name)), expected [a, b]"
+                Set(purged.map(\.id)) == [oldRevoked.id, oldExpired.id, atCutoff.id],
+                "purge removed \(purged.map(\.name)), expected [a, b, f] (f expires exactly at the cutoff)"
             )
             for record in [oldRevoked, oldExpired] {
                 try expect(try await stored(record) == nil, "purged record \(record.name) is still found")
@@ -669,17 +685,41 @@ extension TokenStoreConformance {
                 revokedAt: start - 1
             )
             let never = TokenRecord.fixture(owner: "alice", name: "never")
-            for record in [later, outside, past, revoked, never, soon] { try await insert(record) }
+            let atStart = TokenRecord.fixture(owner: "carol", name: "at-start", expiresAt: start)
+            let atEnd = TokenRecord.fixture(owner: "carol", name: "at-end", expiresAt: start + 3_600)
+            for record in [later, outside, past, revoked, never, soon, atStart, atEnd] { try await insert(record) }
             let found = try await store.records(expiringBetween: start, and: start + 3_600)
-            try expect(found.map(\.id) == [soon.id, later.id], "found \(found.map(\.name)), expected [soon, later]")
+            try expect(
+                found.map(\.id) == [atStart.id, soon.id, later.id],
+                "found \(found.map(\.name)), expected [at-start, soon, later]: the window holds its start, not its end"
+            )
         }
 
         // MARK: Hasher and handles
 
         func hasherIdentity(secondHandle: any TokenStore) async throws {
-            let first = TokenHasherIdentity(of: HMACSHA256Hasher(key: Array("first key of 32 bytes, at least!".utf8)))
-            let other = TokenHasherIdentity(of: HMACSHA256Hasher(key: Array("other key of 32 bytes, at least!".utf8)))
-            try await store.bindHasher(first)
+            let keys = ["first key of 32 bytes, at least!", "other key of 32 bytes, at least!"]
+            let identities = keys.map { TokenHasherIdentity(of: HMACSHA256Hasher(key: Array($0.utf8))) }
+            // Two first bindings racing on a fresh store, through both handles: exactly one wins.
+            let store = self.store
+            let winners = try await withThrowingTaskGroup(of: TokenHasherIdentity?.self) { group in
+                for (index, identity) in identities.enumerated() {
+                    group.addTask {
+                        do {
+                            try await (index == 0 ? store : secondHandle).bindHasher(identity)
+                            return identity
+                        } catch let error as TokenKitError where error.code == .hasherMismatch {
+                            return nil
+                        }
+                    }
+                }
+                return try await group.reduce(into: [TokenHasherIdentity]()) { winners, identity in
+                    if let identity { winners.append(identity) }
+                }
+            }
+            try expect(winners.count == 1, "\(winners.count) of 2 racing first bindings of different hashers succeeded")
+            let first = winners[0]
+            let other = identities.first { $0 != first }!
             try await store.bindHasher(first)
             try await expectError(.hasherMismatch, "binding a hasher with another key") {
                 try await store.bindHasher(other)

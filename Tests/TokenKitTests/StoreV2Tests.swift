@@ -43,31 +43,60 @@ struct FileTokenStoreV2Tests {
         #expect(error?.code == .hasherMismatch)
     }
 
-    /// A group in the file beyond the durable sequence published in the lock file — a commit that
-    /// failed, or was cut short, before it was published — is never applied by a reader, and the
-    /// next writer cuts it off.
-    @Test func aGroupNeverPublishedIsNeverSeenAndIsCutOff() async throws {
+    /// A group in the file beyond the durable sequence published in the lock file — one whose
+    /// process died between writing it and publishing it — is never applied by a reader without the
+    /// lock; the next writer, under the lock, syncs it and publishes it, and only then is it seen.
+    @Test func aGroupNotYetPublishedIsSeenOnlyOnceSyncedAndPublished() async throws {
         let writer = try FileTokenStore(path: path)
         let reader = try FileTokenStore(path: path)
         let kept = TokenRecord.fixture(name: "kept")
         try await writer.insert(kept, maximumLiveTokensPerOwner: nil)
         let sizeBefore = try contents(of: path).count
 
-        let ghost = TokenRecord.fixture(name: "ghost")
-        let unpublished = StoreFileFormat.encodeGroup([.put(ghost)], sequence: writer.commitCount + 1)
+        let pending = TokenRecord.fixture(name: "pending")
+        let unpublished = StoreFileFormat.encodeGroup([.put(pending)], sequence: writer.commitCount + 1)
         try POSIXFile(openingExisting: path).write(unpublished, at: sizeBefore)
-        // Another process's next look-up is prompted by a change it did not see: bump the counter.
+        // Make the reader look: bump the counter without publishing the group.
         _ = try SharedPage(file: POSIXFile(openingExisting: path + ".lock")).countChange()
-
         #expect(try reader.record(forDigest: kept.digest) == kept)
-        #expect(try reader.record(forDigest: ghost.digest) == nil)
-        #expect(try FileTokenStore(path: path).record(forDigest: ghost.digest) == nil)
+        #expect(try reader.record(forDigest: pending.digest) == nil)
 
         let next = TokenRecord.fixture(name: "next")
         try await writer.insert(next, maximumLiveTokensPerOwner: nil)
         #expect(try reader.record(forDigest: next.digest) == next)
-        #expect(try reader.record(forDigest: ghost.digest) == nil)
-        #expect(try FileTokenStore(path: path).records(owner: "alice").map(\.name).sorted() == ["kept", "next"])
+        #expect(try reader.record(forDigest: pending.digest) == pending)
+        let names = try FileTokenStore(path: path).records(owner: "alice").map(\.name)
+        #expect(names.sorted() == ["kept", "next", "pending"])
+    }
+
+    /// A write whose sync fails changes nothing anyone sees: not this handle, not another, not a
+    /// reopen; the store goes on taking writes.
+    @Test func aFailedSyncChangesNothingAnyoneSees() async throws {
+        let writer = try FileTokenStore(path: path)
+        let reader = try FileTokenStore(path: path)
+        let failed = TokenRecord.fixture(name: "failed")
+        writer.injectSyncFailure(TokenKitError(.storageFull, "injected: no space left"))
+        let error = await tokenKitError { try await writer.insert(failed, maximumLiveTokensPerOwner: nil) }
+        #expect(error?.code == .storageFull)
+        #expect(try writer.record(forDigest: failed.digest) == nil)
+        #expect(try reader.record(forDigest: failed.digest) == nil)
+        #expect(try FileTokenStore(path: path).record(forDigest: failed.digest) == nil)
+        let after = TokenRecord.fixture(name: "failed")
+        try await writer.insert(after, maximumLiveTokensPerOwner: nil)
+        #expect(try reader.record(forDigest: after.digest) == after)
+        #expect(try FileTokenStore(path: path).records(owner: "alice") == [after])
+    }
+
+    /// The lock page is not synced: after a power loss it can name an older group than the file
+    /// holds, or none. Opening must keep every complete group — their calls had returned.
+    @Test func aStaleLockPageLosesNothing() async throws {
+        let store = try FileTokenStore(path: path)
+        let records = (0..<3).map { TokenRecord.fixture(name: "t\($0)") }
+        for record in records { try await store.insert(record, maximumLiveTokensPerOwner: nil) }
+        let page = try SharedPage(file: POSIXFile(openingExisting: path + ".lock"))
+        _ = page.publish(sequence: 1)  // as if the page reached the disk two commits ago
+        #expect(try FileTokenStore(path: path).count == 3)
+        #expect(page.durableSequence == store.commitCount)
     }
 
     /// A refused write in a group with accepted ones changes nothing, and the accepted ones land.

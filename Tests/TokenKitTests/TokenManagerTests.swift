@@ -336,6 +336,20 @@ struct TokenManagerValidationTests {
 }
 
 struct TokenManagerAuditTests {
+    /// A client that swaps user and token (`cpanel TOKEN:alice`) must not put its secret in the
+    /// audit log as the claimed owner.
+    @Test func aSwappedHeaderKeepsTheSecretOutOfTheLog() async throws {
+        let fixture = ManagerFixture()
+        let issued = try await fixture.manager.create(owner: "alice", name: "ci")
+        for header in ["cpanel \(issued.secret):alice", "cpanel \(issued.secret):\(issued.secret)"] {
+            #expect(try await fixture.manager.validate(authorization: header).record == nil)
+        }
+        #expect(try await fixture.manager.validate(issued.secret, owner: issued.secret) == .rejected(.wrongOwner))
+        let logged = fixture.audit.events.map(String.init(describing:)).joined(separator: "\n")
+        #expect(fixture.audit.events.count(where: { $0.kind == .validationFailed }) == 3)
+        #expect(!logged.contains(issued.secret))
+    }
+
     @Test func eventsForEachOperationNeverHoldTheSecret() async throws {
         let fixture = ManagerFixture()
         let manager = fixture.manager

@@ -44,8 +44,8 @@ extension FileTokenStore {
         }
     }
 
-    /// Reads the whole store into `state`, then repairs a torn tail, cuts off groups never
-    /// published as durable, or handles damage.
+    /// Reads the whole store into `state`, then repairs a torn tail, publishes complete groups the
+    /// lock file does not know, or handles damage.
     static func load(
         _ state: inout State,
         report: inout OpenReport,
@@ -64,14 +64,21 @@ extension FileTokenStore {
         guard outcome.stop != .end || state.lastSequence != published || header.version < StoreFileFormat.version
         else { return }
 
-        // The end of the file is not a complete durable group — a write cut short or under way in
-        // another process, a commit never published, or damage — or the lock file does not know
-        // the file's last group. Decide under the writers' lock, where nobody is writing.
+        // The end of the file is not a complete published group — a write cut short or under way
+        // in another process, a commit whose process died before publishing it, or damage — or the
+        // lock file does not know the file's last group. Decide under the writers' lock, where
+        // nobody is writing.
         try acquire(lockFile, timeout: options.lockTimeout, path: path)
         defer { lockFile.unlock() }
+        // Another process may have compacted the store while this one waited for the lock.
+        if let current = POSIXFile.status(atPath: path), !current.isSameFile(as: state.fileStatus) {
+            try reload(&state, path: path)
+        }
         let size = try state.file.status().size
         var scanner = LogScanner(file: state.file, end: size)
-        let rest = try readOn(&state, with: &scanner, through: readableSequence(state.shared.durableSequence))
+        // Every complete group counts: the lock page is not synced, so after a power loss it can lag
+        // behind groups whose calls returned. A group whose commit failed was cut off by its writer.
+        let rest = try readOn(&state, with: &scanner, through: .max)
         if let offset = rest.problemOffset, try scanner.laterGroupExists(after: offset, sequence: rest.lastSequence) {
             guard options.recovery == .salvageIntactRecords else { throw corrupted(path, at: offset) }
             try salvage(&state, report: &report, path: path)
@@ -89,12 +96,21 @@ extension FileTokenStore {
             upgraded.version = StoreFileFormat.version
             try state.file.write(upgraded.encoded(), at: 0)
         }
-        // A new lock file (0) does not know the last group, and one left from a replaced file may
-        // name a later one: the file is the truth. Sync it, then publish its last group.
+        // The file, read under the lock, is the truth: sync it, then publish its last group.
         try state.file.synchronize()
         if state.shared.durableSequence != state.lastSequence {
             state.seenChange = state.shared.publish(sequence: state.lastSequence)
         }
+    }
+
+    /// Reads the file now at `path` from scratch, in place of the one `state` has open.
+    static func reload(_ state: inout State, path: String) throws(TokenKitError) {
+        state.file = try POSIXFile(openingExisting: path)
+        state.fileStatus = try state.file.status()
+        state.index = TokenIndex()
+        state.logEntries = 0
+        let header = try readHeader(of: state.file, path: path)
+        try readGroups(into: &state, header: header, to: state.fileStatus.size, through: .max)
     }
 
     /// The last group a reader may apply: the published durable sequence, or, while none is
@@ -212,10 +228,11 @@ extension FileTokenStore {
 
     /// Applies the groups other processes have committed since this process last looked.
     ///
-    /// Only groups published as durable are applied. Without the writers' lock a group may be half
-    /// written or not yet durable, so such a tail is left for later. With the lock nobody is
-    /// writing: a torn tail, or a group a failed or interrupted commit left unpublished, is cut
-    /// off, and damage followed by a later commit is reported as corruption.
+    /// Without the writers' lock, only groups published as durable are applied: a group may be
+    /// half written or not yet durable, so such a tail is left for later. With the lock nobody is
+    /// writing: a complete group not yet published is one whose process died between its sync and
+    /// publishing it, and is synced and published; a torn tail is cut off; and damage followed by
+    /// a later commit is reported as corruption.
     func catchUp(_ state: inout State, holdingLock: Bool) throws(TokenKitError) {
         if let current = POSIXFile.status(atPath: path), !current.isSameFile(as: state.fileStatus) {
             try switchToReplacement(&state)
@@ -224,9 +241,18 @@ extension FileTokenStore {
         let end = min(size, state.appendingFrom ?? size)
         guard end > state.committedEnd else { return }
         var scanner = LogScanner(file: state.file, end: end)
-        let durable = Self.readableSequence(state.shared.durableSequence)
-        let outcome = try Self.readOn(&state, with: &scanner, through: durable)
-        guard holdingLock, outcome.stop != .end else { return }
+        let published = state.shared.durableSequence
+        let outcome = try Self.readOn(
+            &state,
+            with: &scanner,
+            through: holdingLock ? .max : Self.readableSequence(published)
+        )
+        guard holdingLock else { return }
+        if state.lastSequence > published {
+            try state.file.synchronize()
+            state.seenChange = state.shared.publish(sequence: state.lastSequence)
+        }
+        guard outcome.stop != .end else { return }
         if let offset = outcome.problemOffset,
             try scanner.laterGroupExists(after: offset, sequence: outcome.lastSequence)
         {

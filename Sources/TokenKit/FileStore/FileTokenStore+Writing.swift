@@ -82,15 +82,20 @@ extension FileTokenStore {
         }
 
         /// Answers every caller: accepted writes succeed unless `failure` is given, in which case
-        /// they, and writes never planned, fail with it.
+        /// they, and writes never planned, fail with it. So do writes refused after an accepted
+        /// one: their refusal may rest on a change that never happened (a name taken by an insert
+        /// that failed).
         func answer(failure: (any Error)?) {
+            var afterAccepted = false
             for (write, outcome) in zip(writes, outcomes) {
                 switch (outcome, failure) {
-                case (.refused(let error), _): write.fail(error)
+                case (.refused(let error), nil): write.fail(error)
+                case (.refused(let error), let failure?): write.fail(afterAccepted ? failure : error)
                 case (.accepted(let answer), nil): answer()
                 case (_, let failure?): write.fail(failure)
                 case (.pending, nil): write.fail(TokenKitError.contractViolation("a write was never planned"))
                 }
+                if case .accepted = outcome { afterAccepted = true }
             }
         }
     }
@@ -132,6 +137,7 @@ extension FileTokenStore {
     /// group until ``persist(_:)`` has made it durable.
     private func stage(_ group: inout Group) throws(TokenKitError) -> StagedGroup? {
         try state.withLock { (state) throws(TokenKitError) -> StagedGroup? in
+            if let unusable = state.unusable { throw unusable }
             try catchUp(&state, holdingLock: true)
             let hasher = state.index.hasher
             var undo: [LogEntry] = []
@@ -166,14 +172,29 @@ extension FileTokenStore {
 
     /// Appends and syncs a staged group outside the state lock (readers are served meanwhile), then
     /// applies it and publishes it as durable to every process. If the write or the sync fails,
-    /// nothing is applied or published: the group's bytes stay unpublished, and the next writer
-    /// cuts them off or overwrites them.
+    /// nothing is applied or published, and the group's bytes are cut off again (still under the
+    /// writers' lock) so that no process ever reads them. If even that fails, this handle refuses
+    /// every later write: a reopen decides from what the file then holds.
     private func persist(_ staged: StagedGroup) throws(TokenKitError) {
-        do {
+        do throws(TokenKitError) {
             try staged.file.write(staged.bytes, at: staged.offset)
+            if let injected = injectedSyncFailure.withLock({ $0.take() }) { throw injected }
             if options.durability == .synchronous { try staged.file.synchronize() }
         } catch {
-            state.withLock { $0.appendingFrom = nil }
+            let undone: Result<Void, TokenKitError> = Result { () throws(TokenKitError) in
+                try staged.file.truncate(to: staged.offset)
+                try staged.file.synchronize()
+            }
+            state.withLock { state in
+                state.appendingFrom = nil
+                if case .failure(let undoError) = undone {
+                    state.unusable = TokenKitError(
+                        undoError.code,
+                        "A failed write to the token store \(quoted(path)) could not be undone (\(undoError.message)); reopen the store before writing again.",
+                        underlyingError: error
+                    )
+                }
+            }
             throw error
         }
         state.withLock { state in
@@ -184,6 +205,11 @@ extension FileTokenStore {
             state.appendingFrom = nil
             state.seenChange = state.shared.publish(sequence: staged.sequence)
         }
+    }
+
+    /// Makes the next commit's sync fail with `error`, for tests of what a failed sync leaves.
+    func injectSyncFailure(_ error: TokenKitError) {
+        injectedSyncFailure.withLock { $0 = error }
     }
 
     /// Takes the writers' lock on `lockFile`, waiting up to `timeout` for another holder.

@@ -49,6 +49,8 @@ public final class FileTokenStore: TokenStore {
     let writerQueue = DispatchQueue(label: "TokenKit.FileTokenStore.writer")
     /// How compaction has fared, for ``performMaintenance()``.
     let compaction = Mutex(CompactionHealth())
+    /// A failure the next commit's sync reports instead of syncing: tests only.
+    let injectedSyncFailure = Mutex<TokenKitError?>(nil)
 
     /// The store's in-memory state.
     struct State {
@@ -67,6 +69,8 @@ public final class FileTokenStore: TokenStore {
         var seenChange: UInt64
         /// Where a write of this process is being appended; catch-up must not read past it.
         var appendingFrom: Int?
+        /// Set when a failed write could not be undone: every later write fails with it.
+        var unusable: TokenKitError?
         /// The mapped page of the `.lock` file.
         let shared: SharedPage
     }
@@ -217,7 +221,8 @@ public final class FileTokenStore: TokenStore {
         }
     }
 
-    /// Revokes the owner's live records as of `date`, durably.
+    /// Revokes, as of `date`, the owner's records that hold their name and those in rotation
+    /// grace, durably.
     public func revokeAll(owner: String, at date: Date) async throws -> [TokenRecord] {
         try await commit { try $0.planRevokeAll(owner: owner, at: date) }
     }
@@ -257,11 +262,12 @@ public final class FileTokenStore: TokenStore {
         }
     }
 
-    /// Picks up other processes' changes, if the shared counter says there are any.
+    /// Picks up other processes' changes, if the shared counter says there are any. The counter
+    /// is marked as seen only once they are applied, so a failed catch-up is retried next call.
     func refresh(_ state: inout State) throws(TokenKitError) {
         let change = state.shared.changeCounter
         guard change != state.seenChange else { return }
-        state.seenChange = change
         try catchUp(&state, holdingLock: false)
+        state.seenChange = change
     }
 }

@@ -1,3 +1,5 @@
+import Synchronization
+
 #if canImport(Darwin)
 import Darwin
 #elseif canImport(Glibc)
@@ -12,9 +14,10 @@ import Musl
 /// compaction is on stable storage: a reader compares it with the value it last saw, and equal
 /// means nothing changed, so a look-up needs no system call. And the durable sequence: the
 /// sequence number of the last group known to be on stable storage. A reader applies no group
-/// beyond it, so nobody sees a change before it is durable, and a group left beyond it by a
-/// failed or interrupted commit is cut off by the next writer. Zero means not yet known (a new
-/// lock file): the next process to open the store syncs the file and publishes its last group.
+/// beyond it, so nobody sees a change before it is durable (a failed commit is cut off by its own
+/// writer). The page is not synced: after a power loss it may be stale or zero, so a process that
+/// holds the writers' lock and finds complete groups beyond it (a process opening the store, or
+/// the next writer) syncs the file and publishes its last complete group.
 ///
 /// Not `Sendable`: `FileTokenStore` keeps it inside its state lock, so within a process every read
 /// and write of the page happens under that lock. Between processes, writes come only from the
@@ -40,9 +43,13 @@ final class SharedPage {
         munmap(base, Self.size)
     }
 
-    /// The number of commits and compactions made to the store so far, by every process.
+    /// The number of commits and compactions made to the store so far, by every process. Read it
+    /// before ``durableSequence``: a reader that sees a new count then sees the sequence published
+    /// with it.
     var changeCounter: UInt64 {
-        base.load(fromByteOffset: Self.counterOffset, as: UInt64.self)
+        let counter = base.load(fromByteOffset: Self.counterOffset, as: UInt64.self)
+        atomicMemoryFence(ordering: .acquiring)
+        return counter
     }
 
     /// The sequence number of the last group on stable storage, or 0 when not yet known.
@@ -58,8 +65,10 @@ final class SharedPage {
     }
 
     /// Counts one more change and returns the new count. Call only while holding the store's lock.
+    /// Everything stored before it is visible to a reader that sees the new count.
     func countChange() -> UInt64 {
         let next = changeCounter &+ 1
+        atomicMemoryFence(ordering: .releasing)
         base.storeBytes(of: next, toByteOffset: Self.counterOffset, as: UInt64.self)
         return next
     }

@@ -168,7 +168,7 @@ extension TokenManager {
     public func purge(olderThan retention: Duration) async throws -> [TokenRecord] {
         let now = try currentDate()
         try await bindHasherIfNeeded()
-        let purged = try await store.purge(before: now - max(.zero, retention).timeInterval)
+        let purged = try await store.purge(before: try Self.queryDate(now - max(.zero, retention).timeInterval))
         for record in purged { audit(TokenAuditEvent(.deleted, time: now, record: record)) }
         return purged
     }
@@ -180,10 +180,18 @@ extension TokenManager {
     public func tokensExpiring(within window: Duration) async throws -> [TokenRecord] {
         let now = try currentDate()
         try await bindHasherIfNeeded()
-        return try await store.records(expiringBetween: now, and: now + window.timeInterval)
+        return try await store.records(expiringBetween: now, and: try Self.queryDate(now + window.timeInterval))
     }
 
     // MARK: Helpers
+
+    /// A query bound brought inside the dates a store keeps, so that any store can take it.
+    private static func queryDate(_ date: Date) throws(TokenKitError) -> Date {
+        let range = TokenStoreRules.dateRange
+        let interval = date.timeIntervalSinceReferenceDate
+        guard interval.isFinite else { return interval > 0 ? range.upperBound : range.lowerBound }
+        return try TokenStoreRules.normalized(min(max(date, range.lowerBound), range.upperBound))
+    }
 
     /// The limits change for a requested expiry, checked by the ``ExpiryPolicy``.
     private func expiryChange(for expiry: TokenExpiry, now: Date) throws(TokenKitError) -> TokenLimitsChange.Expiry {

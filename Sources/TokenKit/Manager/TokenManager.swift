@@ -176,12 +176,12 @@ public final class TokenManager: Sendable {
         do {
             try configuration.format.validate(token)
         } catch {
-            return reject(.malformed, at: now, owner: owner, detail: error.reason.code, address: address)
+            return reject(.malformed, at: now, owner: loggable(owner), detail: error.reason.code, address: address)
         }
         let digest = configuration.hasher.digest(of: token)
         try await bindHasherIfNeeded()
         guard let record = try await store.record(forDigest: digest) else {
-            return reject(.unknown, at: now, owner: owner, address: address)
+            return reject(.unknown, at: now, owner: loggable(owner), address: address)
         }
         let problem: RejectionReason? =
             if record.isRevoked(at: now) {
@@ -202,7 +202,7 @@ public final class TokenManager: Sendable {
                 nil
             }
         if let problem {
-            let detail = problem == .wrongOwner ? owner.map { "claimed owner \(quoted($0))" } : nil
+            let detail = problem == .wrongOwner ? loggable(owner).map { "claimed owner \(quoted($0))" } : nil
             return reject(problem, at: now, record: record, detail: detail, address: address)
         }
         if usage.noteUse(of: record, at: now) && !isRunning {
@@ -262,6 +262,18 @@ public final class TokenManager: Sendable {
         guard !hasherBound.load(ordering: .acquiring) else { return }
         try await store.bindHasher(configuration.hasher.identity)
         hasherBound.store(true, ordering: .releasing)
+    }
+
+    /// The owner a client claimed, fit for an audit event: a client that swapped user and token
+    /// (`cpanel TOKEN:alice`) must not put its secret in the log.
+    private func loggable(_ claimedOwner: String?) -> String? {
+        guard let claimedOwner else { return nil }
+        do {
+            try configuration.format.validate(claimedOwner)
+            return "<redacted: a token>"
+        } catch {
+            return claimedOwner
+        }
     }
 
     /// Audits a failed validation and returns the rejection.

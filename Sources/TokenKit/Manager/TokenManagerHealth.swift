@@ -78,8 +78,9 @@ extension TokenManager {
             let count = (failures[failure.operation] ?? 0) + 1
             failures[failure.operation] = count
             lastFailure = failure
-            let backoff = interval * (1 << min(count - 1, 16))
-            retryAfter[failure.operation] = now + min(backoff, .seconds(300))
+            let longest = Duration.seconds(300)
+            let backoff = min(interval, longest) * (1 << min(count - 1, 16))
+            retryAfter[failure.operation] = now + min(backoff, longest)
         }
     }
 }

@@ -35,16 +35,16 @@ final class UsageRecorder: Sendable {
 
     /// Notes that `record` was used at `date`.
     ///
-    /// - Returns: Whether this use started a new batch: the first use pending since the last write.
+    /// - Returns: Whether a use was noted while no flush is under way, so that one should be
+    ///   started (pending uses left by a failed write included).
     func noteUse(of record: TokenRecord, at date: Date) -> Bool {
         // The common case: the stored time is recent, so there is nothing to do and no lock to take.
         if let lastUsed = record.lastUsedAt, date.timeIntervalSince(lastUsed) < interval { return false }
         return state.withLock { state -> Bool in
             if let noted = state.lastNoted[record.id], date.timeIntervalSince(noted) < interval { return false }
             state.lastNoted[record.id] = date
-            let startsBatch = state.pending.isEmpty
             state.pending[record.id] = date
-            return startsBatch
+            return !state.flushing
         }
     }
 

@@ -109,7 +109,7 @@ public final class InMemoryTokenStore: TokenStore {
         }
     }
 
-    /// Revokes the owner's live records as of `date`.
+    /// Revokes, as of `date`, the owner's records that hold their name and those in rotation grace.
     public func revokeAll(owner: String, at date: Date) throws -> [TokenRecord] {
         try perform { index throws(TokenKitError) in try index.planRevokeAll(owner: owner, at: date) }
     }
