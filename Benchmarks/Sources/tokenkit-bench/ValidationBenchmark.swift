@@ -12,7 +12,8 @@ enum ValidationBenchmark {
 
     /// The tokens of a store of `count`, every hundredth (index % 100 == 1) already expired.
     static func records(count: Int) -> (records: [TokenRecord], secrets: [String]) {
-        let expired = Date() - 86_400
+        // Whole seconds: a date a store keeps exactly (TokenStoreRules.normalized).
+        let expired = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 - 86_400).rounded(.down))
         var records: [TokenRecord] = []
         var secrets: [String] = []
         records.reserveCapacity(count)
