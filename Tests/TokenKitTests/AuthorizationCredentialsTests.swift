@@ -1,5 +1,7 @@
+import Foundation
 import Testing
 import TokenKit
+import TokenKitTesting
 
 struct AuthorizationCredentialsTests {
     @Test(
@@ -45,5 +47,57 @@ struct AuthorizationCredentialsTests {
         let credentials = try AuthorizationCredentials(parsing: "cpanel alice:tk_supersecret")
         #expect(!credentials.description.contains("supersecret"))
         #expect(credentials.description.contains("alice"))
+    }
+}
+
+/// `validate(authorization:accepting:)`: every refusal before the token is looked at is audited.
+struct AuthorizationValidationTests {
+    @Test func aMissingHeaderIsRefusedAndAudited() async throws {
+        let fixture = ManagerFixture()
+        for header in [nil, "", "  \t "] as [String?] {
+            #expect(try await fixture.manager.validate(authorization: header) == .rejected(.missingCredentials))
+        }
+        #expect(fixture.audit.events.count(where: { $0.rejection == .missingCredentials }) == 3)
+    }
+
+    @Test func aSchemeTheRouteDoesNotAcceptIsRefusedAndAudited() async throws {
+        let fixture = ManagerFixture()
+        let issued = try await fixture.manager.create(owner: "alice", name: "ci")
+        let bearerOnly = try await fixture.manager.validate(
+            authorization: "cpanel alice:\(issued.secret)",
+            accepting: [.bearer]
+        )
+        #expect(bearerOnly == .rejected(.malformed))
+        let event = try #require(fixture.audit.events.last)
+        #expect(event.detail == "scheme_not_accepted" && event.owner == "alice")
+        #expect(!String(describing: event).contains(issued.secret))
+        let accepted = try await fixture.manager.validate(
+            authorization: "Bearer \(issued.secret)",
+            accepting: [.bearer]
+        )
+        #expect(accepted.record?.id == issued.record.id)
+    }
+}
+
+/// Log output escapes what could break or disguise a line.
+struct LogTextTests {
+    @Test(arguments: [
+        ("plain", "plain"),
+        ("two\nlines", "two\\nlines"),
+        ("evil\u{202E}txt.exe", "evil\\u{202E}txt.exe"),
+        ("zero\u{200B}width", "zero\\u{200B}width"),
+        ("esc\u{1B}[31mred", "esc\\u{1B}[31mred"),
+        ("ünïcode ✓", "ünïcode ✓"),
+    ])
+    func escapes(_ input: String, _ expected: String) {
+        #expect(LogText.escaped(input) == expected)
+    }
+
+    @Test func auditEventsEscapeOwners() async throws {
+        let fixture = ManagerFixture()
+        _ = try await fixture.manager.create(owner: "mallory\u{202E}gpj.exe", name: "ci")
+        let line = String(describing: try #require(fixture.audit.events.last))
+        #expect(!line.contains("\u{202E}"))
+        #expect(line.contains("mallory\\u{202E}gpj.exe"))
     }
 }

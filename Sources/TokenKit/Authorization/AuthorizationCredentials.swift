@@ -6,7 +6,7 @@
 /// that the token belongs to that user. The token is redacted from ``description``.
 public struct AuthorizationCredentials: Hashable, Sendable, CustomStringConvertible {
     /// How the credentials were presented.
-    public enum Scheme: String, Hashable, Sendable {
+    public enum Scheme: String, Hashable, Sendable, CaseIterable {
         /// `Authorization: Bearer TOKEN` (RFC 6750).
         case bearer
         /// `Authorization: cpanel USER:TOKEN`, cPanel's scheme (port 2083).

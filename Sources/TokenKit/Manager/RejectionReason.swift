@@ -17,6 +17,7 @@ public struct RejectionReason: Hashable, Sendable, CustomStringConvertible {
         case wrongOwner = "wrong_owner"
         case disabled
         case idle
+        case missingCredentials = "missing_credentials"
     }
 
     private let base: Base
@@ -40,6 +41,9 @@ public struct RejectionReason: Hashable, Sendable, CustomStringConvertible {
     /// The token has not been used for longer than the configured idle limit
     /// (``TokenManager/Configuration/maximumIdleTime``).
     public static let idle = RejectionReason(base: .idle)
+
+    /// The request carried no credentials: no `Authorization` header, or an empty one.
+    public static let missingCredentials = RejectionReason(base: .missingCredentials)
 
     /// A stable, machine-readable name, such as `"address_not_allowed"`.
     public var code: String { base.rawValue }

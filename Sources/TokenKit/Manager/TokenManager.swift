@@ -216,23 +216,39 @@ public final class TokenManager: Sendable {
     }
 
     /// Checks the token in an HTTP `Authorization` header: `Bearer TOKEN`, `cpanel USER:TOKEN` or
-    /// `whm USER:TOKEN`. When the header names a user, the token must belong to that user.
+    /// `whm USER:TOKEN`. When the header names a user, the token must belong to that user. Every
+    /// refusal is audited, a missing header (``RejectionReason/missingCredentials``) and a scheme
+    /// not accepted (``RejectionReason/malformed``, detail `scheme_not_accepted`) included.
     ///
     /// - Parameters:
-    ///   - header: The header's value.
+    ///   - header: The header's value, or `nil` when the request has none.
+    ///   - schemes: The schemes this route accepts; by default all three.
     ///   - scopes: The scopes the request needs.
     ///   - address: The client's address.
     /// - Throws: Only when the store cannot be read.
     public func validate(
-        authorization header: String,
+        authorization header: String?,
+        accepting schemes: Set<AuthorizationCredentials.Scheme> = Set(AuthorizationCredentials.Scheme.allCases),
         requiring scopes: Set<String> = [],
         from address: IPAddress? = nil
     ) async throws -> ValidationResult {
+        guard let header, !header.utf8.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }) else {
+            return reject(.missingCredentials, at: try currentDate(), address: address)
+        }
         let credentials: AuthorizationCredentials
         do {
             credentials = try AuthorizationCredentials(parsing: header)
         } catch {
             return reject(.malformed, at: try currentDate(), detail: error.reason.code, address: address)
+        }
+        guard schemes.contains(credentials.scheme) else {
+            return reject(
+                .malformed,
+                at: try currentDate(),
+                owner: loggable(credentials.user),
+                detail: "scheme_not_accepted",
+                address: address
+            )
         }
         return try await validate(credentials.token, owner: credentials.user, requiring: scopes, from: address)
     }

@@ -83,11 +83,8 @@ private func isAlphanumeric(_ byte: UInt8) -> Bool {
     }
 }
 
-/// `text` in quotes for a message, cut short and with control characters escaped.
+/// `text` in quotes for a message, cut short and escaped with ``LogText/escaped(_:)``.
 func quoted(_ text: String) -> String {
     let shown = text.count > 60 ? String(text.prefix(60)) + "…" : text
-    return "\""
-        + shown.unicodeScalars.map {
-            $0.properties.generalCategory == .control ? $0.escaped(asASCII: true) : String($0)
-        }.joined() + "\""
+    return "\"" + LogText.escaped(shown) + "\""
 }
