@@ -1,0 +1,113 @@
+import TokenKit
+
+/// The authentication flow every framework adapter runs for a request, written once: refuse a
+/// throttled client, find the client's address, validate the `Authorization` header (one parse;
+/// the manager audits every refusal), count the outcome, and count a failure against the client.
+///
+/// ```swift
+/// let authenticator = TokenRequestAuthenticator(manager: manager, schemes: [.bearer], throttle: throttle)
+/// switch try await authenticator.authenticate(authorization: header, peer: peer) {
+/// case .authenticated(let token): …             // serve the request as token.owner
+/// case .refused: …                               // 401 (another authenticator may still try)
+/// case .throttled(let retryAfter): …             // 429 with Retry-After
+/// }
+/// ```
+public struct TokenRequestAuthenticator: Sendable {
+    /// What became of a request's credentials.
+    public enum Outcome: Sendable, Equatable {
+        /// The token is valid for the request.
+        case authenticated(TokenRecord)
+        /// The request is refused, for this reason: answer 401 — or 403 for
+        /// ``TokenKit/RejectionReason/missingScope`` — and tell the client nothing more.
+        case refused(RejectionReason)
+        /// The client has failed too often; answer 429 with `Retry-After` (in whole seconds,
+        /// rounded up: ``retryAfterSeconds(_:)``).
+        case throttled(retryAfter: Duration)
+    }
+
+    /// The manager that validates tokens.
+    public let manager: TokenManager
+    /// The `Authorization` schemes accepted.
+    public let schemes: Set<AuthorizationCredentials.Scheme>
+    /// The failed-authentication throttle, if any.
+    public let throttle: FailedAuthenticationThrottle?
+    /// The metrics, if any.
+    public let metrics: TokenMetrics?
+    /// How the client's address is found.
+    public let addresses: ClientAddressResolver
+
+    /// Creates the flow.
+    ///
+    /// - Parameters:
+    ///   - manager: The manager that validates tokens.
+    ///   - schemes: The `Authorization` schemes accepted. Default: `Bearer` only.
+    ///   - throttle: Throttling of clients that keep failing, or `nil` for none.
+    ///   - metrics: Counters to update, or `nil`.
+    ///   - addresses: How the client's address is found; by default, the peer's address.
+    public init(
+        manager: TokenManager,
+        schemes: Set<AuthorizationCredentials.Scheme> = [.bearer],
+        throttle: FailedAuthenticationThrottle? = nil,
+        metrics: TokenMetrics? = nil,
+        addresses: ClientAddressResolver = ClientAddressResolver()
+    ) {
+        self.manager = manager
+        self.schemes = schemes
+        self.throttle = throttle
+        self.metrics = metrics
+        self.addresses = addresses
+    }
+
+    /// Authenticates a request.
+    ///
+    /// A request without credentials is refused (``TokenKit/RejectionReason/missingCredentials``)
+    /// but not counted against the client: only presented credentials that fail are.
+    ///
+    /// - Parameters:
+    ///   - authorization: The `Authorization` header's value, if the request has one.
+    ///   - peer: The connection's remote address, if known.
+    ///   - forwarded: Every `Forwarded` header value, in order.
+    ///   - xForwardedFor: Every `X-Forwarded-For` header value, in order.
+    ///   - scopes: The scopes the request needs.
+    /// - Throws: Only when the store cannot be read (a ``TokenKit/TokenKitError`` whose
+    ///   `code.suggestedHTTPStatus` is 503).
+    public func authenticate(
+        authorization: String?,
+        peer: IPAddress?,
+        forwarded: [String] = [],
+        xForwardedFor: [String] = [],
+        requiring scopes: Set<String> = []
+    ) async throws -> Outcome {
+        let client = addresses.clientAddress(peer: peer, forwarded: forwarded, xForwardedFor: xForwardedFor)
+        if let retryAfter = throttle?.retryAfter(for: client) {
+            metrics?.recordThrottled()
+            return .throttled(retryAfter: retryAfter)
+        }
+        let result = try await manager.validate(
+            authorization: authorization,
+            accepting: schemes,
+            requiring: scopes,
+            from: client
+        )
+        metrics?.recordValidation(result)
+        switch result {
+        case .valid(let record):
+            return .authenticated(record)
+        case .rejected(let reason):
+            if reason != .missingCredentials { throttle?.recordFailure(from: client) }
+            return .refused(reason)
+        }
+    }
+
+    /// The client's address for a request, as ``authenticate(authorization:peer:forwarded:xForwardedFor:requiring:)``
+    /// finds it.
+    public func clientAddress(peer: IPAddress?, forwarded: [String], xForwardedFor: [String]) -> IPAddress? {
+        addresses.clientAddress(peer: peer, forwarded: forwarded, xForwardedFor: xForwardedFor)
+    }
+
+    /// A `Retry-After` value: whole seconds, rounded up, at least 1.
+    public static func retryAfterSeconds(_ duration: Duration) -> Int {
+        let (seconds, attoseconds) = duration.components
+        return max(1, Int(seconds) + (attoseconds > 0 ? 1 : 0))
+    }
+}

@@ -1,0 +1,122 @@
+import Synchronization
+import TokenKit
+
+/// Slows down a client that keeps failing to authenticate, as cPanel's cPHulk does: after
+/// ``Configuration/maximumFailures`` failures from one address within
+/// ``Configuration/window``, that address is refused — HTTP 429 with `Retry-After` — for
+/// ``Configuration/blockDuration``, without its tokens even being checked.
+///
+/// Failures are counted per client address in fixed windows. Requests whose address is unknown
+/// are never throttled (they would all share one counter). Memory is bounded: past
+/// ``Configuration/maximumTrackedAddresses`` addresses, the entries idle longest are forgotten.
+public final class FailedAuthenticationThrottle: Sendable {
+    /// When to throttle.
+    public struct Configuration: Sendable {
+        /// Failures from one address within ``window`` that trigger a block. Default: 20.
+        public var maximumFailures: Int
+        /// The window failures are counted in. Default: one minute.
+        public var window: Duration
+        /// How long a blocked address is refused. Default: one minute.
+        public var blockDuration: Duration
+        /// The most addresses remembered at once. Default: 100,000.
+        public var maximumTrackedAddresses: Int
+
+        /// Creates a configuration; every parameter has the default described on its property.
+        public init(
+            maximumFailures: Int = 20,
+            window: Duration = .seconds(60),
+            blockDuration: Duration = .seconds(60),
+            maximumTrackedAddresses: Int = 100_000
+        ) {
+            self.maximumFailures = max(1, maximumFailures)
+            self.window = window
+            self.blockDuration = blockDuration
+            self.maximumTrackedAddresses = max(1, maximumTrackedAddresses)
+        }
+    }
+
+    private struct Entry {
+        var windowStart: ContinuousClock.Instant
+        var failures: Int
+        var blockedUntil: ContinuousClock.Instant?
+        var lastSeen: ContinuousClock.Instant
+    }
+
+    /// The settings in use.
+    public let configuration: Configuration
+    private let entries = Mutex<[IPAddress: Entry]>([:])
+    private let now: @Sendable () -> ContinuousClock.Instant
+
+    /// Creates a throttle.
+    ///
+    /// - Parameters:
+    ///   - configuration: When to throttle.
+    ///   - now: The clock; tests pass their own.
+    public init(
+        configuration: Configuration = Configuration(),
+        now: @escaping @Sendable () -> ContinuousClock.Instant = { .now }
+    ) {
+        self.configuration = configuration
+        self.now = now
+    }
+
+    /// How long `address` must still wait, or `nil` when it may try.
+    public func retryAfter(for address: IPAddress?) -> Duration? {
+        guard let address else { return nil }
+        let now = now()
+        return entries.withLock { entries in
+            guard let blockedUntil = entries[address]?.blockedUntil, blockedUntil > now else { return nil }
+            return now.duration(to: blockedUntil)
+        }
+    }
+
+    /// Counts a failed authentication from `address`.
+    ///
+    /// - Returns: Whether this failure started a block.
+    @discardableResult
+    public func recordFailure(from address: IPAddress?) -> Bool {
+        guard let address else { return false }
+        let now = now()
+        return entries.withLock { entries in
+            var entry = entries[address] ?? Entry(windowStart: now, failures: 0, blockedUntil: nil, lastSeen: now)
+            if now - entry.windowStart >= configuration.window {
+                entry.windowStart = now
+                entry.failures = 0
+            }
+            entry.failures += 1
+            entry.lastSeen = now
+            var started = false
+            if entry.failures >= configuration.maximumFailures, entry.blockedUntil.map({ $0 <= now }) ?? true {
+                entry.blockedUntil = now + configuration.blockDuration
+                entry.windowStart = now
+                entry.failures = 0
+                started = true
+            }
+            entries[address] = entry
+            if entries.count > configuration.maximumTrackedAddresses {
+                Self.forgetIdlest(&entries, keeping: configuration.maximumTrackedAddresses * 3 / 4, now: now)
+            }
+            return started
+        }
+    }
+
+    /// The number of addresses remembered.
+    public var trackedAddresses: Int { entries.withLock { $0.count } }
+
+    /// Drops the entries idle longest (blocked ones last), down to `count`.
+    private static func forgetIdlest(
+        _ entries: inout [IPAddress: Entry],
+        keeping count: Int,
+        now: ContinuousClock.Instant
+    ) {
+        let ranked = entries.sorted { lhs, rhs in
+            let lhsBlocked = (lhs.value.blockedUntil ?? now) > now
+            let rhsBlocked = (rhs.value.blockedUntil ?? now) > now
+            if lhsBlocked != rhsBlocked { return rhsBlocked }
+            return lhs.value.lastSeen < rhs.value.lastSeen
+        }
+        for (address, _) in ranked.prefix(max(0, entries.count - count)) {
+            entries[address] = nil
+        }
+    }
+}
