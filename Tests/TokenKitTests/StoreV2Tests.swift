@@ -57,7 +57,7 @@ struct FileTokenStoreV2Tests {
         let unpublished = StoreFileFormat.encodeGroup([.put(pending)], sequence: writer.commitCount + 1)
         try POSIXFile(openingExisting: path).write(unpublished, at: sizeBefore)
         // Make the reader look: bump the counter without publishing the group.
-        _ = try SharedPage(file: POSIXFile(openingExisting: path + ".lock")).countChange()
+        _ = try SharedPage(lockFile: POSIXFile(openingExisting: path + ".lock"), readOnly: false).countChange()
         #expect(try reader.record(forDigest: kept.digest) == kept)
         #expect(try reader.record(forDigest: pending.digest) == nil)
 
@@ -93,7 +93,7 @@ struct FileTokenStoreV2Tests {
         let store = try FileTokenStore(path: path)
         let records = (0..<3).map { TokenRecord.fixture(name: "t\($0)") }
         for record in records { try await store.insert(record, maximumLiveTokensPerOwner: nil) }
-        let page = try SharedPage(file: POSIXFile(openingExisting: path + ".lock"))
+        let page = try SharedPage(lockFile: POSIXFile(openingExisting: path + ".lock"), readOnly: false)
         _ = page.publish(sequence: 1)  // as if the page reached the disk two commits ago
         #expect(try FileTokenStore(path: path).count == 3)
         #expect(page.durableSequence == store.commitCount)

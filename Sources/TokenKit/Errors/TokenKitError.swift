@@ -78,8 +78,12 @@ public struct TokenKitError: Error, Hashable, Sendable, CustomStringConvertible 
         public static let storageFull = Code("storage_full")
         /// The system refused access to a store file or directory.
         public static let permissionDenied = Code("permission_denied")
-        /// The store sits on read-only storage and cannot be written.
+        /// The store sits on read-only storage, or was opened read-only, and cannot be written.
         public static let readOnlyStorage = Code("read_only_storage")
+        /// The store's file or lock file was deleted or replaced while the store was open: the
+        /// handle stops serving (it might otherwise accept revoked tokens or lose writes); reopen
+        /// the store.
+        public static let storeReplaced = Code("store_replaced")
 
         /// The HTTP status an adapter answers with for an error of this code: 400 for input a
         /// client can correct, 404 for a token that does not exist, 409 for a conflict with
@@ -90,7 +94,7 @@ public struct TokenKitError: Error, Hashable, Sendable, CustomStringConvertible 
             switch self {
             case .tokenNotFound: 404
             case .duplicateName, .duplicateToken, .tokenLimitReached: 409
-            case .storageFailure, .storeLocked, .storeCorrupted, .storageFull, .readOnlyStorage: 503
+            case .storageFailure, .storeLocked, .storeCorrupted, .storageFull, .readOnlyStorage, .storeReplaced: 503
             case .invalidConfiguration, .contractViolation, .hasherMismatch, .insecurePermissions, .permissionDenied:
                 500
             default: 400

@@ -50,19 +50,42 @@ extension FileTokenStore {
         _ state: inout State,
         report: inout OpenReport,
         path: String,
-        lockFile: POSIXFile,
+        lockFile: POSIXFile?,
         options: Options
     ) throws(TokenKitError) {
         let header = try readHeader(of: state.file, path: path)
         let published = state.shared.durableSequence
-        let outcome = try readGroups(
-            into: &state,
-            header: header,
-            to: try state.file.status().size,
-            through: readableSequence(published)
-        )
+        let outcome: LogScanner.Outcome
+        do {
+            outcome = try readGroups(
+                into: &state,
+                header: header,
+                to: try state.file.status().size,
+                through: readableSequence(published)
+            )
+        } catch {
+            // Intact batches that contradict each other: salvage keeps the consistent records.
+            guard error.code == .storeCorrupted, options.recovery == .salvageIntactRecords,
+                options.access == .readWrite, let lockFile
+            else { throw error }
+            try acquire(lockFile, timeout: options.lockTimeout, path: path)
+            defer { lockFile.unlock() }
+            try salvage(&state, report: &report, path: path)
+            return
+        }
         guard outcome.stop != .end || state.lastSequence != published || header.version < StoreFileFormat.version
         else { return }
+        guard let lockFile, options.access == .readWrite else {
+            // Read-only: nothing may be repaired or published. Damage before a later commit is
+            // still corruption; anything else at the end is left unread.
+            var scanner = LogScanner(file: state.file, end: try state.file.status().size)
+            if let offset = outcome.problemOffset,
+                try scanner.laterGroupExists(after: offset, sequence: outcome.lastSequence)
+            {
+                throw corrupted(path, at: offset)
+            }
+            return
+        }
 
         // The end of the file is not a complete published group — a write cut short or under way
         // in another process, a commit whose process died before publishing it, or damage — or the
@@ -154,13 +177,32 @@ extension FileTokenStore {
             from: state.committedEnd,
             after: state.lastSequence,
             through: durableSequence
-        ) { entries in
-            for entry in entries { state.index.apply(entry) }
+        ) { (entries, groupStart) throws(TokenKitError) in
+            try apply(entries, to: &state.index, path: state.file.path, groupStart: groupStart)
             state.logEntries += entries.count
         }
         state.committedEnd = outcome.committedEnd
         state.lastSequence = outcome.lastSequence
         return outcome
+    }
+
+    /// Applies a group's entries read from the file, refusing an entry that would make the index
+    /// inconsistent (``TokenIndex/conflict(with:)``) as corruption.
+    static func apply(
+        _ entries: [LogEntry],
+        to index: inout TokenIndex,
+        path: String,
+        groupStart: Int
+    ) throws(TokenKitError) {
+        for entry in entries {
+            if let conflict = index.conflict(with: entry) {
+                throw TokenKitError(
+                    .storeCorrupted,
+                    "The token store \(quoted(path)) is corrupt in the write at offset \(groupStart): \(conflict). Restore it from a backup, or open it with recovery: .salvageIntactRecords to keep every consistent record."
+                )
+            }
+            index.apply(entry)
+        }
     }
 
     static func corrupted(_ path: String, at offset: Int) -> TokenKitError {
@@ -182,8 +224,10 @@ extension FileTokenStore {
         var lastSequence: UInt64 = 0
         var skipped = 0
         while offset < size {
-            let outcome = try scanner.scan(from: offset, after: lastSequence) { entries in
-                for entry in entries { index.apply(entry) }
+            let outcome = try scanner.scan(from: offset, after: lastSequence) { entries, _ in
+                // Salvage keeps what is consistent: an entry that conflicts with the records
+                // before it is damage like any other.
+                for entry in entries where index.conflict(with: entry) == nil { index.apply(entry) }
             }
             lastSequence = outcome.lastSequence
             guard let damage = outcome.problemOffset, let next = try scanner.nextGroupStart(after: damage)
@@ -237,16 +281,24 @@ extension FileTokenStore {
         if let current = POSIXFile.status(atPath: path), !current.isSameFile(as: state.fileStatus) {
             try switchToReplacement(&state)
         }
-        let size = try state.file.status().size
-        let end = min(size, state.appendingFrom ?? size)
-        guard end > state.committedEnd else { return }
-        var scanner = LogScanner(file: state.file, end: end)
+        // Read before the file: every group up to it was written before it was published.
         let published = state.shared.durableSequence
+        let size = try state.file.status().size
+        guard size >= state.committedEnd else { throw detach(&state, "its file was truncated") }
+        let end = min(size, state.appendingFrom ?? size)
+        var scanner = LogScanner(file: state.file, end: end)
         let outcome = try Self.readOn(
             &state,
             with: &scanner,
             through: holdingLock ? .max : Self.readableSequence(published)
         )
+        // A file at the path that lacks a published commit is an older copy put in its place (a
+        // compaction meanwhile would have moved the path to another file).
+        if state.lastSequence < published, state.appendingFrom == nil,
+            POSIXFile.status(atPath: path)?.isSameFile(as: state.fileStatus) == true
+        {
+            throw detach(&state, "its file lacks commits already acknowledged (an older copy was put in its place)")
+        }
         guard holdingLock else { return }
         if state.lastSequence > published {
             try state.file.synchronize()
@@ -265,29 +317,66 @@ extension FileTokenStore {
     /// Moves to the compacted file another process renamed over ours.
     ///
     /// The old file gets no writes after the rename, so once it is read to its end this process
-    /// holds exactly the snapshot the new file starts with, and can read on from the snapshot's
-    /// end. If it does not (it missed something), it reloads the new file from scratch.
+    /// holds exactly the snapshot the new file starts with — the snapshot's sequence is the old
+    /// file's last — and reads on from the snapshot's end; after several compactions the snapshot
+    /// is later still, and the new file is read afresh. No file at the path, or one whose snapshot
+    /// is older than what this process read (a copy put in its place), detaches the handle:
+    /// serving on could accept revoked tokens or lose writes.
     private func switchToReplacement(_ state: inout State) throws(TokenKitError) {
         let oldEnd = try state.file.status().size
         var scanner = LogScanner(file: state.file, end: oldEnd)
         let durable = Self.readableSequence(state.shared.durableSequence)
         let outcome = try scanner.scan(from: state.committedEnd, after: state.lastSequence, through: durable) {
-            entries in
-            for entry in entries { state.index.apply(entry) }
+            (entries, groupStart) throws(TokenKitError) in
+            try Self.apply(entries, to: &state.index, path: path, groupStart: groupStart)
         }
-        let file = try POSIXFile(openingExisting: path)
+        state.committedEnd = outcome.committedEnd
+        state.lastSequence = outcome.lastSequence
+        guard POSIXFile.status(atPath: path) != nil else { throw detach(&state, "its file was deleted") }
+        let file = try options.access == .readOnly ? POSIXFile(readingExisting: path) : POSIXFile(openingExisting: path)
         let header = try Self.readHeader(of: file, path: path)
+        guard header.snapshotSequence >= outcome.lastSequence, header.snapshotSequence > 0 else {
+            throw detach(&state, "its file was replaced by an older copy")
+        }
         state.file = file
         state.fileStatus = try file.status()
-        if header.snapshotSequence == outcome.lastSequence && header.snapshotSequence > 0 {
+        if header.snapshotSequence == outcome.lastSequence {
             state.committedEnd = header.snapshotEnd
             state.lastSequence = header.snapshotSequence
             state.logEntries = state.index.count
         } else {
+            // Compacted more than once since this process last looked: read the new file afresh.
             state.index = TokenIndex()
             state.logEntries = 0
             try Self.readGroups(into: &state, header: header, to: state.fileStatus.size, through: durable)
         }
+    }
+
+    // MARK: Identity
+
+    /// Checks that the files this handle reads are still the ones at the store's paths: the lock
+    /// file (never replaced by TokenKit) must be the one this handle locks and maps, and a store
+    /// file must exist (a compaction's replacement is followed by ``catchUp(_:holdingLock:)``).
+    /// Writers check before every commit, readers at least once a second.
+    func checkIdentity(_ state: inout State) throws(TokenKitError) {
+        if let detached = state.detached { throw detached }
+        if let lockStatus = state.lockStatus {
+            guard let current = POSIXFile.status(atPath: path + ".lock") else {
+                throw detach(&state, "its lock file was deleted")
+            }
+            guard current.isSameFile(as: lockStatus) else { throw detach(&state, "its lock file was replaced") }
+        }
+        guard POSIXFile.status(atPath: path) != nil else { throw detach(&state, "its file was deleted") }
+    }
+
+    /// Stops this handle: every later call throws the returned error.
+    func detach(_ state: inout State, _ what: String) -> TokenKitError {
+        let error = TokenKitError(
+            .storeReplaced,
+            "The token store \(quoted(path)) changed while it was open: \(what). This handle has stopped serving, so as not to accept revoked tokens or lose writes; reopen the store (restore the file from a backup if it was lost)."
+        )
+        state.detached = error
+        return error
     }
 
     static func directory(of path: String) -> String {

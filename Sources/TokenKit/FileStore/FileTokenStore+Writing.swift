@@ -29,7 +29,8 @@ extension FileTokenStore {
     func commit<Answer: Sendable>(
         _ plan: @escaping @Sendable (TokenIndex) throws -> IndexPlan<Answer>
     ) async throws -> Answer {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Answer, any Error>) in
+        guard options.access == .readWrite else { throw readOnlyError() }
+        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Answer, any Error>) in
             let write = PendingWrite(
                 plan: { index in
                     let planned = try plan(index)
@@ -113,6 +114,11 @@ extension FileTokenStore {
     /// caller is answered. Compacts afterwards when due.
     private func commitGroup(_ writes: [PendingWrite]) {
         var group = Group(writes)
+        // Only read-write handles queue writes, and they always have a lock file.
+        guard let lockFile else {
+            group.answer(failure: readOnlyError())
+            return
+        }
         do {
             try Self.acquire(lockFile, timeout: options.lockTimeout, path: path)
         } catch {
@@ -137,8 +143,9 @@ extension FileTokenStore {
     /// group until ``persist(_:)`` has made it durable.
     private func stage(_ group: inout Group) throws(TokenKitError) -> StagedGroup? {
         try state.withLock { (state) throws(TokenKitError) -> StagedGroup? in
-            if let unusable = state.unusable { throw unusable }
-            try catchUp(&state, holdingLock: true)
+            if let refused = state.writesRefused { throw refused }
+            try checkIdentity(&state)
+            try catchUpOrDetach(&state, holdingLock: true)
             let hasher = state.index.hasher
             var undo: [LogEntry] = []
             var entries: [LogEntry] = []
@@ -188,7 +195,7 @@ extension FileTokenStore {
             state.withLock { state in
                 state.appendingFrom = nil
                 if case .failure(let undoError) = undone {
-                    state.unusable = TokenKitError(
+                    state.writesRefused = TokenKitError(
                         undoError.code,
                         "A failed write to the token store \(quoted(path)) could not be undone (\(undoError.message)); reopen the store before writing again.",
                         underlyingError: error
@@ -205,6 +212,14 @@ extension FileTokenStore {
             state.appendingFrom = nil
             state.seenChange = state.shared.publish(sequence: staged.sequence)
         }
+    }
+
+    /// The error for a write through a read-only handle.
+    func readOnlyError() -> TokenKitError {
+        TokenKitError(
+            .readOnlyStorage,
+            "The token store \(quoted(path)) was opened read-only; open it with access: .readWrite to change tokens."
+        )
     }
 
     /// Makes the next commit's sync fail with `error`, for tests of what a failed sync leaves.

@@ -39,8 +39,9 @@ public final class FileTokenStore: TokenStore {
     /// What opening the store found and did.
     public let openReport: OpenReport
 
-    /// The `.lock` file: its `flock` serialises writers across processes.
-    let lockFile: POSIXFile
+    /// The `.lock` file: its `flock` serialises writers across processes. `nil` only for a read-only
+    /// handle on a store without one.
+    let lockFile: POSIXFile?
     /// Everything the store knows, behind one lock.
     let state: Mutex<State>
     /// Writes waiting for the writer queue.
@@ -70,8 +71,16 @@ public final class FileTokenStore: TokenStore {
         /// Where a write of this process is being appended; catch-up must not read past it.
         var appendingFrom: Int?
         /// Set when a failed write could not be undone: every later write fails with it.
-        var unusable: TokenKitError?
-        /// The mapped page of the `.lock` file.
+        var writesRefused: TokenKitError?
+        /// Set when the files at the store's paths are no longer this handle's (deleted or replaced),
+        /// or a file turned out corrupt while open: every later call fails with it.
+        var detached: TokenKitError?
+        /// The lock file's identity, to notice it deleted or replaced; `nil` when a read-only handle
+        /// found none.
+        let lockStatus: POSIXFile.Status?
+        /// When ``FileTokenStore/checkIdentity(_:)`` last ran for a reader.
+        var identityCheckedAt: ContinuousClock.Instant
+        /// The shared page of change counter and durable sequence.
         let shared: SharedPage
     }
 
@@ -83,13 +92,25 @@ public final class FileTokenStore: TokenStore {
     public init(path: String, options: Options = Options()) throws(TokenKitError) {
         self.path = path
         self.options = options
-        try Self.createIfAbsent(path)
-        let file = try POSIXFile(openingExisting: path)
+        let readOnly = options.access == .readOnly
+        if !readOnly { try Self.createIfAbsent(path) }
+        let file = try readOnly ? POSIXFile(readingExisting: path) : POSIXFile(openingExisting: path)
         let status = try file.status()
         try Self.checkFile(status, path: path, options: options)
-        lockFile = try POSIXFile(openingOrCreating: path + ".lock")
-        try Self.checkFile(try lockFile.status(), path: lockFile.path, options: options)
-        let shared = try SharedPage(file: lockFile)
+        let lockPath = path + ".lock"
+        if readOnly {
+            lockFile = POSIXFile.status(atPath: lockPath) == nil ? nil : try POSIXFile(readingExisting: lockPath)
+        } else {
+            lockFile = try POSIXFile(openingOrCreating: lockPath)
+        }
+        let lockStatus = try lockFile?.status()
+        if let lockFile, let lockStatus { try Self.checkFile(lockStatus, path: lockFile.path, options: options) }
+        let shared: SharedPage
+        if let lockFile {
+            shared = try SharedPage(lockFile: lockFile, readOnly: readOnly)
+        } else {
+            shared = try SharedPage(privateFor: path)
+        }
         var state = State(
             file: file,
             fileStatus: status,
@@ -97,6 +118,8 @@ public final class FileTokenStore: TokenStore {
             lastSequence: 0,
             logEntries: 0,
             seenChange: shared.changeCounter,
+            lockStatus: lockStatus,
+            identityCheckedAt: .now,
             shared: shared
         )
         var report = OpenReport(
@@ -156,7 +179,13 @@ public final class FileTokenStore: TokenStore {
     /// Records the hasher in the file on first use, or checks it; see ``TokenStore/bindHasher(_:)``.
     /// A store written before hasher identities were recorded gets one at its first use.
     public func bindHasher(_ identity: TokenHasherIdentity) async throws {
-        if try read({ $0.hasher }) == identity { return }
+        let recorded = try read { $0.hasher }
+        if recorded == identity { return }
+        if options.access == .readOnly {
+            // A read-only handle cannot record a hasher; it can still refuse a different one.
+            if let recorded { throw TokenKitError.hasherMismatch(stored: recorded, given: identity) }
+            return
+        }
         try await commit { try $0.planBindHasher(identity) }
     }
 
@@ -238,12 +267,14 @@ public final class FileTokenStore: TokenStore {
         try await commit { try $0.planRecordUse(uses) }
     }
 
-    /// Compacts the log when it is due, after the writes queued before this call, and reports a
+    /// Compacts the log when it is due (never for a read-only handle), after the writes queued
+    /// before this call, and reports a
     /// compaction that failed since the last call (a failed compaction changes nothing; it is
     /// retried with a growing backoff of up to 5 minutes).
     ///
     /// - Throws: The compaction's ``TokenKitError``, such as ``TokenKitError/Code/storageFull``.
     public func performMaintenance() async throws {
+        guard options.access == .readWrite else { return }
         try await waitUntilIdle()
         let failure = compaction.withLock { health in
             defer { health.unreported = nil }
@@ -262,12 +293,36 @@ public final class FileTokenStore: TokenStore {
         }
     }
 
-    /// Picks up other processes' changes, if the shared counter says there are any. The counter
-    /// is marked as seen only once they are applied, so a failed catch-up is retried next call.
+    /// Picks up other processes' changes, if the shared counter says there are any; and at least
+    /// once a second checks that the store's files are still this handle's, and follows a
+    /// compaction, so that a handle whose files were deleted or replaced stops serving within a
+    /// second. The counter is marked as seen only once the changes are applied, so a failed
+    /// catch-up is retried next call.
     func refresh(_ state: inout State) throws(TokenKitError) {
+        if let detached = state.detached { throw detached }
+        let now = ContinuousClock.now
+        if now - state.identityCheckedAt >= Self.identityCheckInterval {
+            try checkIdentity(&state)
+            state.identityCheckedAt = now
+            try catchUpOrDetach(&state, holdingLock: false)
+        }
         let change = state.shared.changeCounter
         guard change != state.seenChange else { return }
-        try catchUp(&state, holdingLock: false)
+        try catchUpOrDetach(&state, holdingLock: false)
         state.seenChange = change
+    }
+
+    /// How often, at most, a reader checks that the store's files are still its own.
+    static let identityCheckInterval = Duration.seconds(1)
+
+    /// Catches up; corruption found in a file while it is open leaves the index half applied, so
+    /// it also stops the handle.
+    func catchUpOrDetach(_ state: inout State, holdingLock: Bool) throws(TokenKitError) {
+        do {
+            try catchUp(&state, holdingLock: holdingLock)
+        } catch {
+            if error.code == .storeCorrupted { state.detached = error }
+            throw error
+        }
     }
 }

@@ -11,6 +11,17 @@ extension FileTokenStore {
             case unsynchronized
         }
 
+        /// Whether the store may be written.
+        public enum Access: Sendable {
+            /// Read and write: the default. The file and its lock file are created when absent.
+            case readWrite
+            /// Read only: validate, look up and list, on read-only media or without write
+            /// permission. Nothing is created, repaired or written; writes throw
+            /// ``TokenKitError/Code/readOnlyStorage``. A torn tail is ignored rather than cut off,
+            /// and a store with no recorded hasher accepts any (it cannot record one).
+            case readOnly
+        }
+
         /// What to do when the file is damaged before its end.
         public enum Recovery: Sendable {
             /// Refuse to open, with a ``TokenKitError/Code/storeCorrupted`` error that names the
@@ -23,6 +34,8 @@ extension FileTokenStore {
 
         /// When writes reach stable storage. Default: ``Durability/synchronous``.
         public var durability: Durability
+        /// Whether the store may be written. Default: ``Access/readWrite``.
+        public var access: Access
         /// How long to wait for another process's write lock before failing with
         /// ``TokenKitError/Code/storeLocked``. Default: 10 seconds.
         public var lockTimeout: Duration
@@ -37,12 +50,14 @@ extension FileTokenStore {
         /// Creates options; every parameter has the default described on its property.
         public init(
             durability: Durability = .synchronous,
+            access: Access = .readWrite,
             lockTimeout: Duration = .seconds(10),
             allowInsecurePermissions: Bool = false,
             recovery: Recovery = .refuse,
             compactionThreshold: Int = 10_000
         ) {
             self.durability = durability
+            self.access = access
             self.lockTimeout = lockTimeout
             self.allowInsecurePermissions = allowInsecurePermissions
             self.recovery = recovery

@@ -138,6 +138,24 @@ enum LogEntry: Sendable, Equatable {
 }
 
 extension TokenIndex {
+    /// Why `entry`, read from a store file, cannot be applied to the index: it gives an existing
+    /// record another owner, digest, creation date or lineage, or reuses another record's digest.
+    /// TokenKit never writes such an entry (``TokenStoreRules`` forbids it), so the file is
+    /// corrupt — and applying it would leave an owner's list showing another owner's token.
+    func conflict(with entry: LogEntry) -> String? {
+        guard case .put(let record) = entry else { return nil }
+        if let existing = self.record(id: record.id) {
+            guard existing.owner == record.owner, existing.digest == record.digest,
+                existing.createdAt == record.createdAt, existing.lineageID == record.lineageID
+            else {
+                return "record \(record.id) appears with another owner, digest, creation date or lineage"
+            }
+        } else if let holder = self.record(forDigest: record.digest) {
+            return "records \(holder.id) and \(record.id) share a digest"
+        }
+        return nil
+    }
+
     /// Applies one log entry.
     mutating func apply(_ entry: LogEntry) {
         switch entry {

@@ -47,7 +47,8 @@ struct LogScanner {
         self.end = end
     }
 
-    /// Reads complete groups from `start`, calling `apply` with each group's entries in order.
+    /// Reads complete groups from `start`, calling `apply` with each group's entries in order and
+    /// the offset where the group starts (for an error that names it).
     ///
     /// - Parameters:
     ///   - lastSequence: The sequence of the group before `start`; later groups must have higher
@@ -57,12 +58,13 @@ struct LogScanner {
         from start: Int,
         after lastSequence: UInt64,
         through durableSequence: UInt64 = .max,
-        apply: (inout [LogEntry]) -> Void
+        apply: (inout [LogEntry], _ groupStart: Int) throws(TokenKitError) -> Void
     ) throws(TokenKitError) -> Outcome {
         var outcome = Outcome(committedEnd: start, lastSequence: lastSequence, stop: .end)
         var offset = start
         var group: [LogEntry] = []
         var groupSequence: UInt64 = 0
+        var groupStart = start
         var nextPart: UInt32 = 0
         while offset < end {
             guard let batch = try readBatch(at: offset) else {
@@ -83,6 +85,7 @@ struct LogScanner {
                     return outcome
                 }
                 groupSequence = batch.sequence
+                groupStart = offset
             } else {
                 guard batch.part == nextPart, batch.sequence == groupSequence else {
                     outcome.stop = .damaged(offset: offset)
@@ -93,13 +96,13 @@ struct LogScanner {
             if batch.part == 0 && batch.isLastPart {
                 // The common case, a group of one batch: apply it without copying.
                 var entries = batch.entries
-                apply(&entries)
+                try apply(&entries, groupStart)
             } else {
                 group += batch.entries
             }
             nextPart = batch.part + 1
             if batch.isLastPart {
-                if !group.isEmpty { apply(&group) }
+                if !group.isEmpty { try apply(&group, groupStart) }
                 group.removeAll(keepingCapacity: true)
                 nextPart = 0
                 outcome.committedEnd = offset
@@ -126,13 +129,30 @@ struct LogScanner {
     }
 
     /// The offset of the first intact batch after `offset` for which `matches` holds.
+    ///
+    /// Every position holding the batch magic is a candidate, and checking one means checksumming
+    /// the payload it claims (up to 1 MiB). A real log has a candidate per batch, so the checks add
+    /// up to about the file's size; a crafted file could put a fake header every 28 bytes and make
+    /// the search quadratic. So the bytes checked are capped at twice what is left of the file
+    /// plus 16 MiB: past that the search gives up with a ``TokenKitError/Code/storeCorrupted`` error
+    /// instead of holding the writers' lock for minutes.
     private mutating func firstIntactBatch(
         after offset: Int,
         where matches: (Batch) -> Bool
     ) throws(TokenKitError) -> Int? {
+        var budget = 2 * max(0, end - offset) + 16 << 20
         var position = offset + 1
         while position + StoreFileFormat.batchHeaderSize <= end {
             guard let candidate = try nextMagic(from: position) else { return nil }
+            let cost = StoreFileFormat.batchHeaderSize + claimedPayloadLength(at: candidate)
+            budget -= cost
+            bytesChecked += cost
+            guard budget >= 0 else {
+                throw TokenKitError(
+                    .storeCorrupted,
+                    "The token store \(quoted(file.path)) is damaged after offset \(offset) in a way that cannot be scanned in bounded time (a forged or badly damaged file). Restore it from a backup."
+                )
+            }
             if let batch = try readBatch(at: candidate)?.intact, matches(batch) {
                 return candidate
             }
@@ -140,6 +160,19 @@ struct LogScanner {
         }
         return nil
     }
+
+    /// The payload length the header at `offset` claims, within what the file holds; 0 when the
+    /// header is not readable.
+    private mutating func claimedPayloadLength(at offset: Int) -> Int {
+        let length = try? bytes(at: offset, count: StoreFileFormat.batchHeaderSize) { header -> Int in
+            Int(header.loadUnaligned(fromByteOffset: 4, as: UInt32.self).littleEndian)
+        }
+        // `try?` is safe: a header that cannot be read costs nothing to check.
+        return min(length.flatMap { $0 } ?? 0, StoreFileFormat.maximumPayload, max(0, end - offset))
+    }
+
+    /// Bytes checked so far by searches past damage, for tests of the bound.
+    private(set) var bytesChecked = 0
 
     // MARK: Batches
 

@@ -29,8 +29,13 @@ final class POSIXFile: Sendable {
         try self.init(path, flags: O_CREAT | O_TRUNC, operation: "create")
     }
 
-    private init(_ path: String, flags: Int32, operation: String) throws(TokenKitError) {
-        let descriptor = open(path, O_RDWR | O_CLOEXEC | flags, 0o600)
+    /// Opens an existing `path` for reading only.
+    convenience init(readingExisting path: String) throws(TokenKitError) {
+        try self.init(path, flags: 0, operation: "open", access: O_RDONLY)
+    }
+
+    private init(_ path: String, flags: Int32, operation: String, access: Int32 = O_RDWR) throws(TokenKitError) {
+        let descriptor = open(path, access | O_CLOEXEC | flags, 0o600)
         guard descriptor >= 0 else { throw Self.failure(operation, path) }
         self.descriptor = descriptor
         self.path = path

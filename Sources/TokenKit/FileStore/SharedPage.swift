@@ -8,16 +8,21 @@ import Glibc
 import Musl
 #endif
 
-/// A page of the store's `.lock` file, mapped into every process that has the store open.
+/// A page of shared memory, mapped into every process that has the store open.
 ///
 /// It holds two numbers. The change counter, which a writer increments after each commit or
 /// compaction is on stable storage: a reader compares it with the value it last saw, and equal
 /// means nothing changed, so a look-up needs no system call. And the durable sequence: the
 /// sequence number of the last group known to be on stable storage. A reader applies no group
 /// beyond it, so nobody sees a change before it is durable (a failed commit is cut off by its own
-/// writer). The page is not synced: after a power loss it may be stale or zero, so a process that
-/// holds the writers' lock and finds complete groups beyond it (a process opening the store, or
-/// the next writer) syncs the file and publishes its last complete group.
+/// writer). The page is not synced: after a power loss or a reboot it may be stale or zero, so a
+/// process that holds the writers' lock and finds complete groups beyond it (a process opening
+/// the store, or the next writer) syncs the file and publishes its last complete group.
+///
+/// The page is a POSIX shared memory object (`/dev/shm/tk…` on Linux) named after the lock file's
+/// device and inode, not the lock file itself: a mapped file that someone truncates raises SIGBUS
+/// in every process that reads it, and nobody working on the store's directory can reach a shared
+/// memory object. Objects stay until the machine restarts (4 KiB each).
 ///
 /// Not `Sendable`: `FileTokenStore` keeps it inside its state lock, so within a process every read
 /// and write of the page happens under that lock. Between processes, writes come only from the
@@ -28,19 +33,68 @@ final class SharedPage {
     private static let durableSequenceOffset = 16
 
     private let base: UnsafeMutableRawPointer
+    /// Whether the page is this process's own (read-only use without a shared page to read).
+    let isPrivate: Bool
 
-    /// Maps the first page of `file`, growing the file to a page first if it is shorter.
-    init(file: POSIXFile) throws(TokenKitError) {
-        if try file.status().size < Self.size {
-            try file.truncate(to: Self.size)
+    /// Maps the page of the store whose lock file is `lockFile`, creating it if needed; read-only
+    /// handles map it for reading only, or, when there is none to read, a private page of zeros.
+    init(lockFile: POSIXFile, readOnly: Bool) throws(TokenKitError) {
+        let name = Self.name(for: try lockFile.status())
+        let descriptor = shm_open(name, readOnly ? O_RDONLY : O_RDWR | O_CREAT, 0o600)
+        if descriptor < 0 {
+            guard readOnly else { throw POSIXFile.failure("open the shared memory \(name) of", lockFile.path) }
+            base = try Self.privatePage(path: lockFile.path)
+            isPrivate = true
+            return
         }
-        let address = mmap(nil, Self.size, PROT_READ | PROT_WRITE, MAP_SHARED, file.descriptor, 0)
-        guard let address, address != MAP_FAILED else { throw POSIXFile.failure("map", file.path) }
+        defer { close(descriptor) }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else { throw POSIXFile.failure("stat the shared memory of", lockFile.path) }
+        if Int(info.st_size) < Self.size {
+            // A page shorter than its mapping would raise SIGBUS: grow it, or read a private one.
+            guard !readOnly else {
+                base = try Self.privatePage(path: lockFile.path)
+                isPrivate = true
+                return
+            }
+            guard ftruncate(descriptor, off_t(Self.size)) == 0 else {
+                throw POSIXFile.failure("size the shared memory of", lockFile.path)
+            }
+        }
+        let protection = readOnly ? PROT_READ : PROT_READ | PROT_WRITE
+        let address = mmap(nil, Self.size, protection, MAP_SHARED, descriptor, 0)
+        guard let address, address != MAP_FAILED else {
+            throw POSIXFile.failure("map the shared memory of", lockFile.path)
+        }
         base = address
+        isPrivate = false
+    }
+
+    /// A private page of zeros, for a read-only handle on a store without a lock file: nobody
+    /// writes such a store while it is read.
+    init(privateFor path: String) throws(TokenKitError) {
+        base = try Self.privatePage(path: path)
+        isPrivate = true
     }
 
     deinit {
         munmap(base, Self.size)
+    }
+
+    /// `/tk` and the lock file's device (32 bits) and inode (64 bits) in hex: 27 characters, within
+    /// every platform's limit for shared memory names.
+    static func name(for status: POSIXFile.Status) -> String {
+        func hex(_ value: UInt64, digits: Int) -> String {
+            let text = String(value, radix: 16)
+            return String(repeating: "0", count: max(0, digits - text.count)) + text
+        }
+        return "/tk" + hex(status.device & 0xFFFF_FFFF, digits: 8) + hex(status.inode, digits: 16)
+    }
+
+    private static func privatePage(path: String) throws(TokenKitError) -> UnsafeMutableRawPointer {
+        let address = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+        guard let address, address != MAP_FAILED else { throw POSIXFile.failure("map a private page for", path) }
+        return address
     }
 
     /// The number of commits and compactions made to the store so far, by every process. Read it
