@@ -19,8 +19,12 @@ import Synchronization
 /// - **Shared.** Servers and command-line tools may open the same file at once. Writers take an
 ///   advisory lock on `<path>.lock` (with ``Options/lockTimeout``); every call first picks up other
 ///   processes' changes, so a token revoked elsewhere is refused by the very next validation.
-/// - **Fast.** Records live in memory, indexed at open; a look-up checks a change counter shared
-///   through `<path>.lock` and reads the disk only when another process has written.
+/// - **Fast.** Records live in memory, indexed at open; a look-up checks a change counter in shared
+///   memory and reads the disk only when another process has written.
+/// - **Guarded.** If the store file or `<path>.lock` is deleted or replaced while open (or an older
+///   copy is put in place), a writer refuses its next write at once and every other handle stops
+///   within a second, with ``TokenKitError/Code/storeReplaced``: reopen the store. A handle opened
+///   with ``Options/Access/readOnly`` validates and lists without write access.
 /// - **Private.** The file is created with mode 0600, and a file group or others may read or
 ///   write is refused unless ``Options/allowInsecurePermissions`` is set.
 ///
@@ -29,8 +33,7 @@ import Synchronization
 /// failed compaction changes nothing, is retried with backoff, and is reported by
 /// ``performMaintenance()``, which ``TokenManager/run()`` calls.
 ///
-/// `init` blocks while it reads the file; open stores at start-up. Do not delete `<path>.lock`
-/// while any process has the store open.
+/// `init` blocks while it reads the file; open stores at start-up.
 public final class FileTokenStore: TokenStore {
     /// The path of the store file.
     public let path: String
