@@ -49,6 +49,9 @@ public struct TokenStoreConformance: Sendable {
         case unknownNamesAndIDs
         /// `revoke` revokes as of the date, frees the name, and keeps an earlier revocation.
         case revokeByName
+        /// `revoke(id:at:)` revokes a record by id — a rotated-out one too — with the older
+        /// records of its lineage still in grace, and no newer one.
+        case revokeByID
         /// `setDisabled` disables and enables again.
         case disableAndEnable
         /// `changeLimits` changes the given limits and keeps the others.
@@ -151,6 +154,7 @@ public struct TokenStoreConformance: Sendable {
         case .identityIsKept: try await context.identityIsKept()
         case .unknownNamesAndIDs: try await context.unknownNamesAndIDs()
         case .revokeByName: try await context.revokeByName()
+        case .revokeByID: try await context.revokeByID()
         case .disableAndEnable: try await context.disableAndEnable()
         case .changeLimits: try await context.changeLimits()
         case .revokeAll: try await context.revokeAll()

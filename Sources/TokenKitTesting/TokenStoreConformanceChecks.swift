@@ -273,6 +273,43 @@ extension TokenStoreConformance {
             )
         }
 
+        func revokeByID() async throws {
+            // A lineage of three: first → second → current, the first two in grace.
+            try await insert(record("alice", "ci"))
+            let second = try await store.rotate(
+                owner: "alice",
+                name: "ci",
+                successor: successor(at: 1),
+                revokingPreviousAt: start + 1_000
+            )
+            let current = try await store.rotate(
+                owner: "alice",
+                name: "ci",
+                successor: successor(at: 2),
+                revokingPreviousAt: start + 1_000
+            )
+            let first = second.predecessors[0]
+            let middle = current.predecessors[0]
+            // Revoking the middle secret (leaked, say) revokes it and the older one, not the current.
+            let change = try await store.revoke(id: middle.id, at: start + 10)
+            try expect(
+                change.token.id == middle.id && change.predecessors.map(\.id) == [first.id],
+                "revoke(id:) did not return the record and its older predecessor in grace"
+            )
+            try expect(try await stored(middle)?.revokedAt == start + 10, "revoke(id:) did not revoke the record")
+            try expect(try await stored(first)?.revokedAt == start + 10, "revoke(id:) left an older predecessor valid")
+            try expect(
+                try await stored(current.token)?.revokedAt == nil,
+                "revoke(id:) revoked a newer token of the lineage"
+            )
+            // The current token by id; an earlier revocation stays.
+            _ = try await store.revoke(id: current.token.id, at: start + 20)
+            try expect(try await stored(first)?.revokedAt == start + 10, "revoke(id:) moved an earlier revocation")
+            try await expectError(.tokenNotFound, "revoke(id:) of an unknown id") {
+                _ = try await store.revoke(id: .random(), at: start)
+            }
+        }
+
         func disableAndEnable() async throws {
             let target = record("alice", "ci")
             try await insert(target)

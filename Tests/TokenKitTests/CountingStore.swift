@@ -40,6 +40,10 @@ final class CountingStore: TokenStore {
         try await inner.revoke(owner: owner, name: name, at: date)
     }
 
+    func revoke(id: TokenID, at date: Date) async throws -> LineageChange {
+        try await inner.revoke(id: id, at: date)
+    }
+
     func setDisabled(owner: String, name: String, at date: Date?, now: Date) async throws -> LineageChange {
         try await inner.setDisabled(owner: owner, name: name, at: date, now: now)
     }

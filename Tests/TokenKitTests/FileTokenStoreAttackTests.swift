@@ -4,6 +4,12 @@ import TokenKitTesting
 
 @testable import TokenKit
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The defects an adversarial review found (issue 15), each with the reproduction that broke it:
 /// files deleted, replaced or truncated under running handles, a crafted file that made opening
 /// quadratic, a crafted log that gave one record id two owners, and read-only media.
@@ -59,6 +65,23 @@ struct FileTokenStoreAttackTests {
         let next = TokenRecord.fixture(name: "b")
         try await store.insert(next, maximumLiveTokensPerOwner: nil)
         #expect(try other.record(forDigest: next.digest) == next)
+    }
+
+    /// Removing the shared memory page (`rm /dev/shm/tk…`, systemd's RemoveIPC) would leave
+    /// running handles reading a page no new process writes: they stop instead.
+    @Test func aRemovedSharedPageStopsTheHandles() async throws {
+        let writer = try FileTokenStore(path: path)
+        let reader = try FileTokenStore(path: path)
+        try await writer.insert(.fixture(name: "a"), maximumLiveTokensPerOwner: nil)
+        let name = SharedPage.name(for: try POSIXFile(openingExisting: path + ".lock").status())
+        #expect(shm_unlink(name) == 0)
+        let refused = await tokenKitError {
+            try await writer.insert(.fixture(name: "b"), maximumLiveTokensPerOwner: nil)
+        }
+        #expect(refused?.code == .storeReplaced)
+        try await Task.sleep(for: .milliseconds(1_100))
+        #expect(error { _ = try reader.records(owner: "alice") }?.code == .storeReplaced)
+        #expect(try FileTokenStore(path: path).records(owner: "alice").map(\.name) == ["a"])
     }
 
     /// Deleting the store file while a writer ran used to acknowledge 1,217 creates as durable and

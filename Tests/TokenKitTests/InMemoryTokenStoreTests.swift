@@ -33,6 +33,7 @@ struct ConformanceSuiteTests {
             (.roundsDatesToSeconds, .subSecondDatesRoundTrip),
             (.roundsDatesToSeconds, .everyFieldRoundTrips),
             (.ignoresLineage, .rotationLineage),
+            (.ignoresLineage, .revokeByID),
             (.skipsInputChecks, .inputLimits),
             (.acceptsAnyHasher, .hasherIdentity),
             (.acceptsForeignLineage, .identityIsKept),

@@ -120,6 +120,28 @@ final class ReferenceStore: TokenStore {
         return try changeLineage(owner: owner, name: name, now: date) { TokenStoreRules.revoked($0, at: date) }
     }
 
+    func revoke(id: TokenID, at date: Date) throws -> LineageChange {
+        try checkDate(date)
+        return try backing.state.withLock { state in
+            guard let record = state.records.first(where: { $0.id == id }) else {
+                throw TokenKitError.tokenNotFound(id: id)
+            }
+            let followers =
+                defects.contains(.ignoresLineage)
+                ? []
+                : state.records.filter {
+                    TokenStoreRules.precedes($0, record, at: date)
+                }
+            var written: [TokenRecord] = []
+            for target in [record] + followers.sorted(by: TokenStoreRules.isOlder) {
+                let index = state.records.firstIndex { $0.id == target.id }!
+                state.records[index] = stored(TokenStoreRules.revoked(target, at: date))
+                written.append(state.records[index])
+            }
+            return LineageChange(token: written[0], predecessors: Array(written.dropFirst()))
+        }
+    }
+
     func setDisabled(owner: String, name: String, at date: Date?, now: Date) throws -> LineageChange {
         if let date { try checkDate(date) }
         return try changeLineage(owner: owner, name: name, now: now) { TokenStoreRules.disabled($0, at: date) }

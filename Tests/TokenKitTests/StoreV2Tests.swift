@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 import TokenKitTesting
 
@@ -156,7 +157,10 @@ struct FileTokenStoreV2Tests {
         #expect(failure?.code == .storageFailure)
         #expect(failure?.message.contains("Is a directory") == true)
         #expect(failure?.underlyingError != nil)
-        #expect(await tokenKitError { try await store.performMaintenance() } == nil)
+        // Reported once; the next attempt waits out a backoff instead of following every commit.
+        let health = store.compaction.withLock { ($0.unreported, $0.consecutiveFailures, $0.retryAfter) }
+        #expect(health.0 == nil && health.1 >= 1)
+        #expect(health.2.map { $0 > .now } == true)
         _ = try await manager.create(owner: "alice", name: "b")
         try FileManager.default.removeItem(atPath: path + ".compacting")
         let reopened = try FileTokenStore(path: path)

@@ -1,5 +1,13 @@
 import Foundation
 
+@testable import TokenKit
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A directory for one test's files, removed when the value is released.
 final class TemporaryDirectory: Sendable {
     let path: String
@@ -10,6 +18,14 @@ final class TemporaryDirectory: Sendable {
     }
 
     deinit {
+        // A store's shared memory page outlives its files (until the machine restarts): remove the
+        // pages of the stores made here, or thousands of test runs would fill /dev/shm.
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+        for lock in files where lock.hasSuffix(".lock") {
+            if let status = POSIXFile.status(atPath: file(lock)) {
+                shm_unlink(SharedPage.name(for: status))
+            }
+        }
         try? FileManager.default.removeItem(atPath: path)
     }
 

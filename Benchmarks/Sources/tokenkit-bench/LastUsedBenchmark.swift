@@ -56,6 +56,9 @@ private final class CountingStore: TokenStore {
     func revoke(owner: String, name: String, at date: Date) throws -> LineageChange {
         try inner.revoke(owner: owner, name: name, at: date)
     }
+
+    func revoke(id: TokenID, at date: Date) throws -> LineageChange { try inner.revoke(id: id, at: date) }
+
     func setDisabled(owner: String, name: String, at date: Date?, now: Date) throws -> LineageChange {
         try inner.setDisabled(owner: owner, name: name, at: date, now: now)
     }

@@ -367,6 +367,9 @@ extension FileTokenStore {
             guard current.isSameFile(as: lockStatus) else { throw detach(&state, "its lock file was replaced") }
         }
         guard POSIXFile.status(atPath: path) != nil else { throw detach(&state, "its file was deleted") }
+        guard state.shared.isStillShared else {
+            throw detach(&state, "its shared memory page was removed (by `rm /dev/shm/tk…` or systemd's RemoveIPC)")
+        }
     }
 
     /// Stops this handle: every later call throws the returned error.

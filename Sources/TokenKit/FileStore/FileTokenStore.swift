@@ -208,6 +208,12 @@ public final class FileTokenStore: TokenStore {
         try await commit { try $0.planRevoke(owner: owner, name: name, at: date) }
     }
 
+    /// Revokes a token by id and its older predecessors in grace, durably; see
+    /// ``TokenStore/revoke(id:at:)``.
+    public func revoke(id: TokenID, at date: Date) async throws -> LineageChange {
+        try await commit { try $0.planRevoke(id: id, at: date) }
+    }
+
     /// Disables or enables a token and its predecessors in grace, durably; see
     /// ``TokenStore/setDisabled(owner:name:at:now:)``.
     public func setDisabled(owner: String, name: String, at date: Date?, now: Date) async throws -> LineageChange {

@@ -35,6 +35,9 @@ final class SharedPage {
     private let base: UnsafeMutableRawPointer
     /// Whether the page is this process's own (read-only use without a shared page to read).
     let isPrivate: Bool
+    /// The shared memory object's name, and its identity when mapped (to notice it removed).
+    private let name: String?
+    private let identity: (device: UInt64, inode: UInt64)?
 
     /// Maps the page of the store whose lock file is `lockFile`, creating it if needed; read-only
     /// handles map it for reading only, or, when there is none to read, a private page of zeros.
@@ -45,6 +48,8 @@ final class SharedPage {
             guard readOnly else { throw POSIXFile.failure("open the shared memory \(name) of", lockFile.path) }
             base = try Self.privatePage(path: lockFile.path)
             isPrivate = true
+            self.name = nil
+            identity = nil
             return
         }
         defer { close(descriptor) }
@@ -55,6 +60,8 @@ final class SharedPage {
             guard !readOnly else {
                 base = try Self.privatePage(path: lockFile.path)
                 isPrivate = true
+                self.name = nil
+                identity = nil
                 return
             }
             guard ftruncate(descriptor, off_t(Self.size)) == 0 else {
@@ -68,6 +75,21 @@ final class SharedPage {
         }
         base = address
         isPrivate = false
+        self.name = name
+        identity = (UInt64(info.st_dev), UInt64(info.st_ino))
+    }
+
+    /// Whether the shared memory object this page maps is still the one under its name. Removing
+    /// it (`rm /dev/shm/tk…`, or systemd's `RemoveIPC` at a user's logout) would leave this process
+    /// reading a page no new process writes; the store then stops serving.
+    var isStillShared: Bool {
+        guard let name, let identity else { return true }
+        let descriptor = shm_open(name, O_RDONLY, 0)
+        guard descriptor >= 0 else { return false }
+        defer { close(descriptor) }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else { return false }
+        return UInt64(info.st_dev) == identity.device && UInt64(info.st_ino) == identity.inode
     }
 
     /// A private page of zeros, for a read-only handle on a store without a lock file: nobody
@@ -75,6 +97,8 @@ final class SharedPage {
     init(privateFor path: String) throws(TokenKitError) {
         base = try Self.privatePage(path: path)
         isPrivate = true
+        name = nil
+        identity = nil
     }
 
     deinit {

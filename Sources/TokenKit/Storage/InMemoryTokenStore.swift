@@ -62,6 +62,11 @@ public final class InMemoryTokenStore: TokenStore {
         try perform { index throws(TokenKitError) in try index.planRevoke(owner: owner, name: name, at: date) }
     }
 
+    /// Revokes a token by id and its older predecessors in grace; see ``TokenStore/revoke(id:at:)``.
+    public func revoke(id: TokenID, at date: Date) throws -> LineageChange {
+        try perform { index throws(TokenKitError) in try index.planRevoke(id: id, at: date) }
+    }
+
     /// Disables or enables a token and its predecessors in grace; see
     /// ``TokenStore/setDisabled(owner:name:at:now:)``.
     public func setDisabled(owner: String, name: String, at date: Date?, now: Date) throws -> LineageChange {

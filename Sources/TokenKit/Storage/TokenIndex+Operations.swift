@@ -58,6 +58,20 @@ extension TokenIndex {
         return try planLineageChange(owner: owner, name: name, now: date) { TokenStoreRules.revoked($0, at: date) }
     }
 
+    func planRevoke(id: TokenID, at date: Date) throws(TokenKitError) -> IndexPlan<LineageChange> {
+        try TokenStoreRules.checkDate(date)
+        guard let record = record(id: id) else { throw .tokenNotFound(id: id) }
+        let predecessors = unorderedRecords(owner: record.owner)
+            .filter { TokenStoreRules.precedes($0, record, at: date) }
+            .sorted(by: TokenStoreRules.isOlder)
+            .map { TokenStoreRules.revoked($0, at: date) }
+        let revoked = TokenStoreRules.revoked(record, at: date)
+        return IndexPlan(
+            entries: ([revoked] + predecessors).map(LogEntry.put),
+            answer: LineageChange(token: revoked, predecessors: predecessors)
+        )
+    }
+
     func planSetDisabled(
         owner: String,
         name: String,

@@ -110,6 +110,14 @@ public protocol TokenStore: Sendable {
     /// - Throws: ``TokenKitError`` with code ``TokenKitError/Code/tokenNotFound``.
     func revoke(owner: String, name: String, at date: Date) async throws -> LineageChange
 
+    /// Revokes, as of `date`, the record with `id` — whether it holds its name or is a
+    /// rotated-out secret in grace — and the older records of its lineage still in grace
+    /// (``TokenStoreRules/precedes(_:_:at:)``): what a leaked secret calls for. An earlier
+    /// revocation stays.
+    ///
+    /// - Throws: ``TokenKitError/tokenNotFound(id:)``.
+    func revoke(id: TokenID, at date: Date) async throws -> LineageChange
+
     /// Disables (with a date) or enables (with `nil`) the record of `owner` that holds `name` and
     /// its predecessors in grace at `now` (``TokenStoreRules/disabled(_:at:)``).
     ///

@@ -188,6 +188,13 @@ public enum TokenStoreRules {
             && isInGrace(record, at: date)
     }
 
+    /// Whether revoking `record` by id at `date` also applies to `other`: an older record of the same
+    /// owner and lineage, still in its grace period — a secret `record` replaced by rotation.
+    public static func precedes(_ other: TokenRecord, _ record: TokenRecord, at date: Date) -> Bool {
+        other.id != record.id && other.owner == record.owner && other.lineageID == record.lineageID
+            && isOlder(other, than: record) && isInGrace(other, at: date)
+    }
+
     /// `record` revoked as of `date`: an earlier revocation stays, a later (scheduled) one moves
     /// forward to `date`.
     public static func revoked(_ record: TokenRecord, at date: Date) -> TokenRecord {
