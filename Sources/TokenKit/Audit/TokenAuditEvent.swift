@@ -35,6 +35,9 @@ public struct TokenAuditEvent: Hashable, Sendable, CustomStringConvertible {
         /// A token that just validated expires within the warning window; emitted at most once per
         /// token and expiry date by each manager.
         public static let expiringSoon = Kind("token.expiring_soon")
+        /// A token was reported leaked (``TokenManager/revokeLeakedTokens(_:)``) and revoked, with
+        /// its predecessors in grace; ``TokenAuditEvent/detail`` says where it was found.
+        public static let leaked = Kind("token.leaked")
         /// Background work — writing last-used times, or store maintenance such as compaction —
         /// failed; ``TokenAuditEvent/detail`` says what and why. It is retried with backoff, and
         /// ``TokenManager/health`` keeps the last failure.

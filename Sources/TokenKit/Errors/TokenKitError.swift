@@ -84,6 +84,8 @@ public struct TokenKitError: Error, Hashable, Sendable, CustomStringConvertible 
         /// handle stops serving (it might otherwise accept revoked tokens or lose writes); reopen
         /// the store.
         public static let storeReplaced = Code("store_replaced")
+        /// A leak report is not the JSON array of matches it should be, or holds too many.
+        public static let malformedLeakReport = Code("malformed_leak_report")
 
         /// The HTTP status an adapter answers with for an error of this code: 400 for input a
         /// client can correct, 404 for a token that does not exist, 409 for a conflict with

@@ -188,11 +188,12 @@ public enum TokenStoreRules {
             && isInGrace(record, at: date)
     }
 
-    /// Whether revoking `record` by id at `date` also applies to `other`: an older record of the same
-    /// owner and lineage, still in its grace period — a secret `record` replaced by rotation.
+    /// Whether revoking `record` by id at `date` also applies to `other`: a record of the same owner
+    /// and lineage still in its grace period that `record` (directly or not) replaced by rotation —
+    /// every one, when `record` holds its name; otherwise those created no later than `record`.
     public static func precedes(_ other: TokenRecord, _ record: TokenRecord, at date: Date) -> Bool {
         other.id != record.id && other.owner == record.owner && other.lineageID == record.lineageID
-            && isOlder(other, than: record) && isInGrace(other, at: date)
+            && isInGrace(other, at: date) && (record.holdsName || other.createdAt <= record.createdAt)
     }
 
     /// `record` revoked as of `date`: an earlier revocation stays, a later (scheduled) one moves
