@@ -2,8 +2,8 @@
 import PackageDescription
 
 // The glue both framework adapters share, written once: the request authentication flow, client
-// addresses behind trusted proxies, failed-authentication throttling, swift-log audit logging and
-// swift-metrics counters. Its own package, so that TokenKit itself keeps no dependencies.
+// addresses behind trusted proxies, failed-authentication throttling, swift-log audit logging,
+// swift-metrics counters, and GitHub's secret-scanning endpoint (signatures with swift-crypto). Its own package, so that TokenKit itself keeps no dependencies.
 
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
@@ -20,6 +20,7 @@ let package = Package(
         .package(name: "TokenKit", path: "../.."),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         .target(
@@ -28,6 +29,7 @@ let package = Package(
                 .product(name: "TokenKit", package: "TokenKit"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),
