@@ -125,7 +125,8 @@ struct SecretScanningTests {
         try keys.reload()
         #expect(keys.identifiers == ["one", "two"])
         #expect(keys.verify(body: body, signature: try sign(body, with: second), keyIdentifier: "two"))
-        #expect(keys.verify(body: body, signature: try sign(body, with: first), keyIdentifier: "one"))  // not current, still valid
+        // Not current any more, still published: still valid.
+        #expect(keys.verify(body: body, signature: try sign(body, with: first), keyIdentifier: "one"))
         try Data("garbage".utf8).write(to: URL(fileURLWithPath: file))
         #expect(throws: TokenKitError.self) { try keys.reload() }
         #expect(keys.identifiers == ["one", "two"])  // a failed reload keeps the keys
