@@ -11,6 +11,7 @@ import TokenKit
 /// | `tokenkit_tokens_revoked_total` | |
 /// | `tokenkit_tokens_rotated_total` | |
 /// | `tokenkit_tokens_deleted_total` | |
+/// | `tokenkit_tokens_leaked_total` | |
 /// | `tokenkit_authentications_throttled_total` | |
 /// | `tokenkit_background_failures_total` | |
 ///
@@ -22,6 +23,7 @@ public struct TokenMetrics: TokenAuditSink {
     private let revoked: Counter
     private let rotated: Counter
     private let deleted: Counter
+    private let leaked: Counter
     private let throttled: Counter
     private let backgroundFailures: Counter
     private let rejected: RejectionCounters
@@ -43,6 +45,7 @@ public struct TokenMetrics: TokenAuditSink {
         revoked = counter("tokenkit_tokens_revoked_total")
         rotated = counter("tokenkit_tokens_rotated_total")
         deleted = counter("tokenkit_tokens_deleted_total")
+        leaked = counter("tokenkit_tokens_leaked_total")
         throttled = counter("tokenkit_authentications_throttled_total")
         backgroundFailures = counter("tokenkit_background_failures_total")
         rejected = RejectionCounters { reason in
@@ -63,13 +66,15 @@ public struct TokenMetrics: TokenAuditSink {
         throttled.increment()
     }
 
-    /// Counts lifecycle events: creations, revocations, rotations, deletions, background failures.
+    /// Counts lifecycle events: creations, revocations, rotations, deletions, leaks, background
+    /// failures.
     public func record(_ event: TokenAuditEvent) {
         switch event.kind {
         case .created: created.increment()
         case .revoked: revoked.increment()
         case .rotated: rotated.increment()
         case .deleted: deleted.increment()
+        case .leaked: leaked.increment()
         case .backgroundFailure: backgroundFailures.increment()
         default: break
         }
