@@ -215,3 +215,21 @@ struct FileTokenStoreAttackTests {
         #expect(!FileManager.default.fileExists(atPath: directory.file("absent")))
     }
 }
+
+/// Deleting a store for good removes its shared memory page too.
+struct RemoveStoreTests {
+    @Test func removingAStoreRemovesItsFilesAndItsPage() throws {
+        let directory = TemporaryDirectory()
+        let path = directory.file("gone.tkstore")
+        do { _ = try FileTokenStore(path: path) }
+        let name = SharedPage.name(for: try POSIXFile(openingExisting: path + ".lock").status())
+        let before = shm_open(name, O_RDONLY, 0)
+        #expect(before >= 0)
+        close(before)
+        try FileTokenStore.removeStore(atPath: path)
+        #expect(!FileManager.default.fileExists(atPath: path))
+        #expect(!FileManager.default.fileExists(atPath: path + ".lock"))
+        #expect(shm_open(name, O_RDONLY, 0) == -1)
+        try FileTokenStore.removeStore(atPath: path)  // nothing left: no error
+    }
+}

@@ -300,3 +300,53 @@ struct StoreRulesTests {
         }
     }
 }
+
+/// Inputs the fuzzers found (Fuzz/): each became a regression test.
+struct FuzzRegressionTests {
+    /// `policies`: the last microsecond count of 9999-12-31 was accepted but gave a date past
+    /// `dateRange`, which no store then accepted.
+    @Test func microsecondsPastTheRangeAreRefused() throws {
+        #expect(throws: TokenKitError.self) { try TokenStoreRules.date(microsecondsSince1970: 253_402_300_799_999_999) }
+        let last = try TokenStoreRules.date(microsecondsSince1970: 253_402_300_799_000_000)
+        #expect(last == TokenStoreRules.dateRange.upperBound && TokenStoreRules.isStorable(last))
+    }
+
+    /// A lifetime under a microsecond passed `date > now`, then rounded down to `now`: a token
+    /// expired at its creation. It is refused.
+    @Test func aLifetimeUnderAMicrosecondIsInThePast() throws {
+        let now = try TokenStoreRules.normalized(Date(timeIntervalSince1970: 1_800_000_000))
+        #expect(throws: TokenKitError(.expiryInPast, "")) {
+            try ExpiryPolicy.default.expiryDate(for: .after(.nanoseconds(100)), now: now)
+        }
+        #expect(throws: TokenKitError(.expiryInPast, "")) {
+            try ExpiryPolicy.default.expiryDate(for: .at(.distantPast), now: now)
+        }
+    }
+
+    /// `store-log`: an IPv6 allow-list entry in the IPv4-mapped range, which no writer produces,
+    /// read back as an IPv4 network; such an entry is a malformed record.
+    @Test func anIPv4MappedNetworkInAStoreFileIsMalformed() throws {
+        var writer = ByteWriter()
+        writer.u8(1)  // put
+        writer.u64(1)
+        writer.u64(2)  // id
+        writer.raw([UInt8](repeating: 7, count: 32))  // digest
+        writer.date(Date(timeIntervalSince1970: 1_800_000_000))
+        writer.u8(0)  // no optional dates
+        writer.string("alice")
+        writer.string("n")
+        writer.u16(0)  // scopes
+        writer.u16(1)  // one network
+        writer.u8(6)
+        writer.u8(111)
+        writer.u64(0)
+        writer.u64(0x0000_FFFF_002C_0000)  // ::ffff:0.44.0.0
+        let bytes = writer.bytes
+        #expect(throws: ByteReader.Malformed.self) {
+            try bytes.withUnsafeBytes { buffer in
+                var reader = ByteReader(buffer)
+                _ = try LogEntry.decode(from: &reader)
+            }
+        }
+    }
+}

@@ -382,6 +382,24 @@ extension FileTokenStore {
         return error
     }
 
+    // MARK: Removing
+
+    /// Deletes a store for good: its file, its lock file and its shared memory page (which would
+    /// otherwise stay until the machine restarts). No process may have the store open; an
+    /// application that makes and deletes many stores should delete them with this.
+    ///
+    /// - Throws: ``TokenKitError`` when a file exists and cannot be deleted.
+    public static func removeStore(atPath path: String) throws(TokenKitError) {
+        let lockPath = path + ".lock"
+        if let lock = POSIXFile.status(atPath: lockPath) {
+            _ = shm_unlink(SharedPage.name(for: lock))  // absent already: nothing to remove
+            try POSIXFile.removeExisting(lockPath)
+        }
+        if POSIXFile.status(atPath: path) != nil {
+            try POSIXFile.removeExisting(path)
+        }
+    }
+
     static func directory(of path: String) -> String {
         let parent = (path as NSString).deletingLastPathComponent
         return parent.isEmpty ? "." : parent

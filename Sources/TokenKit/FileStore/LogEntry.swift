@@ -96,7 +96,10 @@ enum LogEntry: Sendable, Equatable {
                 case 4: address = IPAddress(family: .ipv4, high: 0, low: try reader.u64())
                 case 6:
                     let high = try reader.u64()
-                    address = IPAddress(family: .ipv6, high: high, low: try reader.u64())
+                    let low = try reader.u64()
+                    // An IPv4 address mapped into IPv6 is stored as IPv4; no writer produces this.
+                    guard high != 0 || low >> 32 != 0xffff else { throw ByteReader.Malformed() }
+                    address = IPAddress(family: .ipv6, high: high, low: low)
                 default: throw ByteReader.Malformed()
                 }
                 // `try?` is safe: an impossible prefix length is a malformed entry, thrown below.

@@ -167,6 +167,11 @@ final class POSIXFile: Sendable {
         _ = unlink(path)
     }
 
+    /// Deletes `path`, which must exist.
+    static func removeExisting(_ path: String) throws(TokenKitError) {
+        guard unlink(path) == 0 else { throw failure("delete", path) }
+    }
+
     /// The error for a failed system call, naming the path and the system's reason, with a code
     /// that tells a full disk, a refused permission and read-only storage from other failures.
     static func failure(_ operation: String, _ path: String) -> TokenKitError {

@@ -108,17 +108,20 @@ public struct ExpiryPolicy: Hashable, Sendable {
                 "The API token's expiration date is too far away: the latest allowed is 9999-12-31 (UTC)."
             )
         }
-        guard date > now else {
+        // Rounded as stores keep it, then compared: a lifetime under a microsecond must not turn
+        // into a token that is expired when created.
+        let expiresAt = date > now ? try TokenStoreRules.normalized(date) : date
+        guard expiresAt > now else {
             throw TokenKitError(.expiryInPast, "The API token's expiration date must be a future date.")
         }
-        if let maximumLifetime, date > now + maximumLifetime.timeInterval {
+        if let maximumLifetime, expiresAt > now + maximumLifetime.timeInterval {
             let days = Int(maximumLifetime.timeInterval / 86_400)
             throw TokenKitError(
                 .lifetimeTooLong,
                 "The API token's expiration date is too far away: this server allows at most \(days) days; choose an earlier date."
             )
         }
-        return try TokenStoreRules.normalized(date)
+        return expiresAt
     }
 }
 

@@ -163,7 +163,7 @@ public enum TokenStoreRules {
     /// - Throws: ``TokenKitError`` with code ``TokenKitError/Code/invalidDate`` outside
     ///   ``dateRange``.
     public static func date(microsecondsSince1970 microseconds: Int64) throws(TokenKitError) -> Date {
-        guard (0...253_402_300_799_999_999).contains(microseconds) else {
+        guard (0...253_402_300_799_000_000).contains(microseconds) else {
             throw TokenKitError(
                 .invalidDate,
                 "\(microseconds) microseconds since 1970 lies outside the dates a token store keeps (1970-01-01 to 9999-12-31)."
