@@ -3,8 +3,10 @@
 
 Makes a token with tokenctl, starts the server on a free loopback port, exercises the four UAPI
 Tokens functions (GET and POST) and /api/whoami, checks the JSON and cPanel's error strings,
-revokes with tokenctl and checks that the next request gets 401, then stops the server.
-Standard library only.
+revokes with tokenctl and checks that the next request gets 401, then stops the server. When the
+server's --help offers --secret-scanning-keys, the endpoint answers GitHub's published sample and
+refuses a tampered one; when it also says SIGHUP reloads the keys, the sample verifies only after a
+SIGHUP. Standard library only.
 """
 import json
 import os
@@ -54,6 +56,37 @@ def request(path, auth=None, method="GET", params=None):
         return error.code, error.read().decode()
 
 
+# GitHub's published secret-scanning sample (partner-program documentation): key, payload, signature.
+GITHUB_KEY_ID = "90a421169f0a406205f1563a953312f0be898d3c7b6c06b681aa86a874555f4a"
+GITHUB_KEY = """-----BEGIN PUBLIC KEY-----
+MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE9MJJHnMfn2+H4xL4YaPDA4RpJqUq
+kCmRCBnYERxZanmcpzQSXs1X/AljlKkbJ8qpVIW4clayyef9gWhFbNHWAA==
+-----END PUBLIC KEY-----"""
+GITHUB_PAYLOAD = b'[{"token":"some_token","type":"some_type","url":"some_url"}]'
+GITHUB_SIGNATURE = "MEUCIQDKZokqnCjrRtw0tni+2Ltvl/uiMJ1EGumEsp1BsNr32AIgQY1YXD2nlj+XNfGK4rBfkMJ1JDOQcYXxa2sY8FNkrKc="
+keys_file = os.path.join(workdir, "github-keys.json")
+server_help = subprocess.run([SERVER, "--help"], capture_output=True, text=True).stdout
+secret_scanning = "--secret-scanning-keys" in server_help
+sighup_reloads = secret_scanning and "SIGHUP" in server_help
+
+
+def write_keys(identifier):
+    with open(keys_file, "w") as file:
+        json.dump({"public_keys": [{"key_identifier": identifier, "key": GITHUB_KEY, "is_current": True}]}, file)
+
+
+def report(body, identifier, signature):
+    """POSTs a secret-scanning report, as GitHub does: no Authorization, a signature."""
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/secret-scanning/github", data=body, method="POST",
+                                 headers={"Github-Public-Key-Identifier": identifier,
+                                          "Github-Public-Key-Signature": signature})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as response:
+            return response.status, response.headers.get("Content-Type"), json.loads(response.read().decode())
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers.get("Content-Type"), error.read().decode()
+
+
 def uapi(function, auth, method="GET", **params):
     status, body = request(f"/execute/Tokens/{function}", auth, method, params)
     check(status == 200, f"{function} answered HTTP {status}: {body}")
@@ -70,7 +103,10 @@ cpanel = f"cpanel alice:{bootstrap}"
 with socket.socket() as probe:
     probe.bind(("127.0.0.1", 0))
     port = probe.getsockname()[1]
-server = subprocess.Popen([SERVER, "--store", store, "--port", str(port)],
+# GitHub's key, under another name until SIGHUP reloads the file when the server offers that.
+write_keys("not-yet-published" if sighup_reloads else GITHUB_KEY_ID)
+server = subprocess.Popen([SERVER, "--store", store, "--port", str(port)]
+                          + (["--secret-scanning-keys", keys_file] if secret_scanning else []),
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 try:
     for _ in range(200):
@@ -137,6 +173,28 @@ try:
     except urllib.error.HTTPError as error:
         check(error.headers.get("WWW-Authenticate") == "Bearer", "a 401 lacks WWW-Authenticate: Bearer")
 
+    # Secret scanning, without a token: GitHub's sample verifies (a false positive: not one of our
+    # tokens), a tampered body and an unknown key identifier do not. With SIGHUP reloading, the
+    # identifier is unknown until the file is rewritten and SIGHUP sent.
+    if sighup_reloads:
+        status, content_type, body = report(GITHUB_PAYLOAD, GITHUB_KEY_ID, GITHUB_SIGNATURE)
+        check(status == 401 and content_type == "application/json", f"before SIGHUP: {status} {body}")
+        write_keys(GITHUB_KEY_ID)
+        server.send_signal(signal.SIGHUP)
+    if secret_scanning:
+        for _ in range(100):
+            status, content_type, body = report(GITHUB_PAYLOAD, GITHUB_KEY_ID, GITHUB_SIGNATURE)
+            if status != 401:
+                break
+            time.sleep(0.05)
+        check(status == 200 and content_type == "application/json", f"GitHub's sample: {status} {body}")
+        check(body == [{"token_hash": "9a45520a1213f15016d2d768b5fb3d904492a44ee274b44d4de8803e00fb536a",
+                        "token_type": "some_type", "label": "false_positive"}], f"GitHub's sample verdicts: {body}")
+        status, _, body = report(GITHUB_PAYLOAD.replace(b"some_url", b"other_url"), GITHUB_KEY_ID, GITHUB_SIGNATURE)
+        check(status == 401, f"a tampered report got {status} {body}")
+        status, _, body = report(GITHUB_PAYLOAD, "unknown", GITHUB_SIGNATURE)
+        check(status == 401, f"an unknown key identifier got {status} {body}")
+
     # A token revoked with tokenctl while the server runs is refused at the next request.
     result = tokenctl("revoke", "--user", "alice", "--name", "bootstrap", "--yes")
     check(result.returncode == 0, f"tokenctl revoke: {result.stderr}")
@@ -152,4 +210,5 @@ finally:
 
 check(bootstrap not in output and deploy not in output, "a secret reached the server log")
 check("token.validation_failed" in output and "token.created" in output, "audit events are not in the server log")
+check(not sighup_reloads or "secret_scanning.keys_reloaded" in output, "SIGHUP did not reload the keys")
 print(f"{checks} passed, 0 failed")

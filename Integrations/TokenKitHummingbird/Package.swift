@@ -2,9 +2,9 @@
 import PackageDescription
 
 // TokenKit for Hummingbird 2: a hummingbird-auth authenticator, a scope policy, an error
-// middleware and a swift-service-lifecycle service for the manager's background work. Its own
-// package, so that TokenKit itself keeps no dependencies; use it by path or publish it as its own
-// repository.
+// middleware, a swift-service-lifecycle service for the manager's background work, and the route
+// for GitHub's secret-scanning reports. Its own package, so that TokenKit itself keeps no
+// dependencies; use it by path or publish it as its own repository.
 
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
@@ -26,6 +26,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        // Tests only: they sign secret-scanning reports with keys of their own.
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         .target(
@@ -58,6 +60,7 @@ let package = Package(
                 .product(name: "InMemoryLogging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),

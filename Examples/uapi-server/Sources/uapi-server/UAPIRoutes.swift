@@ -11,7 +11,9 @@ import UAPISupport
 /// - `GET /health`: no authentication (the benchmarks' baseline);
 /// - `GET|POST /execute/Tokens/FUNCTION`: cPanel's UAPI `Tokens` module, for
 ///   `Authorization: cpanel USER:TOKEN` (or `whm`);
-/// - `GET /api/whoami`: the token's owner, name and scopes, for `Authorization: Bearer TOKEN`.
+/// - `GET /api/whoami`: the token's owner, name and scopes, for `Authorization: Bearer TOKEN`;
+/// - `POST /secret-scanning/github`, with `--secret-scanning-keys`: GitHub's secret-scanning
+///   reports, authenticated by their signature, not a token; a leaked token is revoked at once.
 ///
 /// Every authentication failure gets the same bare 401 with `WWW-Authenticate: Bearer`, as cPanel
 /// answers; the audit log records why.
@@ -22,6 +24,8 @@ struct UAPIRoutes: Sendable {
     let cpanel: TokenRequestAuthenticator
     /// Authentication for `/api`: `Bearer TOKEN`.
     let bearer: TokenRequestAuthenticator
+    /// GitHub's secret-scanning endpoint, or `nil` when it is not enabled.
+    let secretScanning: SecretScanningEndpoint?
 
     func router() -> Router<TokenRequestContext> {
         let router = Router(context: TokenRequestContext.self)
@@ -39,6 +43,9 @@ struct UAPIRoutes: Sendable {
                 let token = try context.requireIdentity()
                 return Self.json(["owner": token.owner, "name": token.name, "scopes": token.scopes.sorted()])
             }
+        if let secretScanning {
+            router.addSecretScanningRoute(endpoint: secretScanning)
+        }
         return router
     }
 

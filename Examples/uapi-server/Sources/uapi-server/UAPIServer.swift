@@ -18,9 +18,20 @@ struct UAPIServer: AsyncParsableCommand {
 
     @OptionGroup var options: ServerOptions
 
+    /// GitHub's secret-scanning public-keys document; enables `POST /secret-scanning/github`.
+    @Option(
+        help: .init(
+            "GitHub's secret-scanning public-keys document (https://api.github.com/meta/public_keys/secret_scanning): enables POST /secret-scanning/github; SIGHUP reloads it.",
+            valueName: "file"
+        )
+    )
+    var secretScanningKeys: String?
+
     func run() async throws {
         var logger = Logger(label: "uapi-server")
         logger.logLevel = .info
+        // The keys are read before anything starts: a file that does not read is a startup error.
+        let keys = try secretScanningKeys.map { path throws(TokenKitError) in try SecretScanningKeys(path: path) }
         let metrics = TokenMetrics()
         let manager = try options.makeManager(logger: logger, metrics: metrics)
         // One throttle for both routes, so that failures anywhere add up.
@@ -38,7 +49,8 @@ struct UAPIServer: AsyncParsableCommand {
                 schemes: [.bearer],
                 throttle: throttle,
                 metrics: metrics
-            )
+            ),
+            secretScanning: keys.map { SecretScanningEndpoint(manager: manager, keys: $0, logger: logger) }
         )
         let app = Application(
             router: routes.router(),
@@ -48,9 +60,15 @@ struct UAPIServer: AsyncParsableCommand {
         // The manager's background work runs beside the server: last-used writes on their interval
         // and store maintenance. A group stops its services in reverse order, so on SIGINT/SIGTERM
         // the server stops taking requests first, then the manager writes what is still pending.
+        var background: [any Service] = [TokenManagerService(manager)]
+        if let keys {
+            // SIGHUP reloads GitHub's keys; trapped now, so that one sent at startup ends nothing.
+            let hangups = await UnixSignalsSequence(trapping: .sighup)
+            background.append(SecretScanningKeysReloader(keys: keys, hangups: hangups, logger: logger))
+        }
         let services = ServiceGroup(
             configuration: .init(
-                services: [TokenManagerService(manager), app],
+                services: background + [app],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )

@@ -119,13 +119,16 @@ struct Fixture {
 }
 
 /// The test application: a Bearer route, a cPanel route, a scope-protected route and one that
-/// requires a scope in the authenticator itself.
+/// requires a scope in the authenticator itself; and, given an endpoint, GitHub's secret-scanning
+/// route at `secretScanningPath`.
 func makeApplication(
     _ fixture: Fixture,
     trustedProxies: [String] = [],
     throttle: FailedAuthenticationThrottle? = nil,
     format: TokenErrorBodyFormat = .json,
-    services: [any Service] = []
+    services: [any Service] = [],
+    secretScanning: SecretScanningEndpoint? = nil,
+    secretScanningPath: String = SecretScanningEndpoint.defaultPath
 ) throws -> some ApplicationProtocol {
     let proxies = try trustedProxies.map { try IPNetwork(parsing: $0) }
     let router = Router(context: TestContext.self)
@@ -152,6 +155,9 @@ func makeApplication(
     router.get("handler") { request, _ in
         // The README's first pattern: validate inside a handler.
         try await fixture.manager.validate(authorization: request.headers[.authorization]).authenticated().owner
+    }
+    if let secretScanning {
+        router.addSecretScanningRoute(endpoint: secretScanning, path: secretScanningPath)
     }
     return Application(router: router, services: services, logger: fixture.logger)
 }

@@ -1,0 +1,39 @@
+import Logging
+import ServiceLifecycle
+import TokenKit
+import TokenKitServerSupport
+import UnixSignals
+
+/// Reads GitHub's secret-scanning keys again from their file on every SIGHUP, for the server's
+/// life: after GitHub rotates its keys, fetch the document again and `kill -HUP` the server. A
+/// file that does not read keeps the keys in use, and says why in the log.
+struct SecretScanningKeysReloader: Service, CustomStringConvertible {
+    /// The keys the endpoint checks signatures with.
+    let keys: SecretScanningKeys
+    /// SIGHUP, trapped before the server starts so that an early one does not end the process.
+    let hangups: UnixSignalsSequence
+    /// Where reloads are reported.
+    let logger: Logger
+
+    func run() async throws {
+        for await _ in hangups.cancelOnGracefulShutdown() {
+            do throws(TokenKitError) {
+                try keys.reload()
+                logger.info(
+                    "secret_scanning.keys_reloaded",
+                    metadata: [
+                        "key_identifiers": "\(LogText.escaped(keys.identifiers.sorted().joined(separator: ",")))"
+                    ]
+                )
+            } catch {
+                logger.error(
+                    "secret_scanning.keys_reload_failed",
+                    metadata: ["error": "\(LogText.escaped(error.message))"]
+                )
+            }
+        }
+    }
+
+    /// `SecretScanningKeysReloader`, as service-lifecycle names it in its logs.
+    var description: String { "SecretScanningKeysReloader" }
+}

@@ -1,0 +1,291 @@
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Synchronization
+import Testing
+import TokenKit
+import TokenKitHummingbird
+import TokenKitServerSupport
+import TokenKitTesting
+
+/// GitHub's secret-scanning route: signed reports revoke leaked tokens at once; everything else is
+/// refused with nothing revoked.
+struct SecretScanningRouteTests {
+    /// GitHub's own published sample (the partner-program documentation): key, payload, signature.
+    static let githubKeyIdentifier = "90a421169f0a406205f1563a953312f0be898d3c7b6c06b681aa86a874555f4a"
+    static let githubKey = """
+        -----BEGIN PUBLIC KEY-----
+        MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE9MJJHnMfn2+H4xL4YaPDA4RpJqUq
+        kCmRCBnYERxZanmcpzQSXs1X/AljlKkbJ8qpVIW4clayyef9gWhFbNHWAA==
+        -----END PUBLIC KEY-----
+        """
+    static let githubPayload = #"[{"token":"some_token","type":"some_type","url":"some_url"}]"#
+    static let githubSignature =
+        "MEUCIQDKZokqnCjrRtw0tni+2Ltvl/uiMJ1EGumEsp1BsNr32AIgQY1YXD2nlj+XNfGK4rBfkMJ1JDOQcYXxa2sY8FNkrKc="
+
+    static let path = SecretScanningEndpoint.defaultPath
+
+    let fixture = Fixture()
+    /// The key this test signs with, published as `ours` beside GitHub's sample key.
+    let signer = P256.Signing.PrivateKey()
+
+    func endpoint(maximumBodySize: Int = 1 << 20) throws -> SecretScanningEndpoint {
+        let entries: [[String: Any]] = [
+            ["key_identifier": Self.githubKeyIdentifier, "key": Self.githubKey, "is_current": false],
+            ["key_identifier": "ours", "key": signer.publicKey.pemRepresentation, "is_current": true],
+        ]
+        let keys = try SecretScanningKeys(
+            document: try JSONSerialization.data(withJSONObject: ["public_keys": entries])
+        )
+        return SecretScanningEndpoint(
+            manager: fixture.manager,
+            keys: keys,
+            maximumBodySize: maximumBodySize,
+            logger: fixture.logger
+        )
+    }
+
+    func application(maximumBodySize: Int = 1 << 20) throws -> some ApplicationProtocol {
+        try makeApplication(fixture, secretScanning: try endpoint(maximumBodySize: maximumBodySize))
+    }
+
+    /// A report of `secret` as GitHub sends it.
+    static func report(_ secret: String) -> String {
+        #"[{"token":"\#(secret)","type":"tokenkit_api_token","url":"https://github.com/o/r/blob/main/.env","source":"content"}]"#
+    }
+
+    /// Base64 DER of `body`'s signature with `key`.
+    static func sign(_ body: String, with key: P256.Signing.PrivateKey) throws -> String {
+        try key.signature(for: Data(body.utf8)).derRepresentation.base64EncodedString()
+    }
+
+    /// GitHub's headers, without `Authorization`: GitHub authenticates by signature.
+    static func headers(keyIdentifier: String?, signature: String?) -> HTTPFields {
+        var fields: HTTPFields = [.contentType: "application/json"]
+        if let keyIdentifier { fields[.githubKeyIdentifier] = keyIdentifier }
+        if let signature { fields[.githubSignature] = signature }
+        return fields
+    }
+
+    static func verdicts(_ body: ByteBuffer) throws -> [[String: String]] {
+        try #require(try JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [[String: String]])
+    }
+
+    @Test func githubsPublishedSampleIsAnsweredWithAFalsePositive() async throws {
+        try await application().test(.router) { client in
+            let response = try await client.execute(
+                uri: Self.path,
+                method: .post,
+                headers: Self.headers(keyIdentifier: Self.githubKeyIdentifier, signature: Self.githubSignature),
+                body: ByteBuffer(string: Self.githubPayload)
+            )
+            #expect(response.status == .ok)
+            #expect(response.headers[.contentType] == "application/json")
+            #expect(response.headers[.wwwAuthenticate] == nil)
+            let verdicts = try Self.verdicts(response.body)
+            #expect(verdicts.count == 1)
+            #expect(verdicts.first?["label"] == "false_positive")
+            #expect(verdicts.first?["token_type"] == "some_type")
+            #expect(
+                verdicts.first?["token_hash"] == "9a45520a1213f15016d2d768b5fb3d904492a44ee274b44d4de8803e00fb536a"
+            )
+        }
+    }
+
+    @Test func aSignedReportRevokesTheTokenBeforeItsNextRequest() async throws {
+        let secret = try await fixture.token()
+        let report = Self.report(secret)
+        let signature = try Self.sign(report, with: signer)
+        try await application().test(.router) { client in
+            let before = try await client.execute(uri: "/api/whoami", method: .get, headers: .auth("Bearer \(secret)"))
+            #expect(before.status == .ok)
+
+            let response = try await client.execute(
+                uri: Self.path,
+                method: .post,
+                headers: Self.headers(keyIdentifier: "ours", signature: signature),
+                body: ByteBuffer(string: report)
+            )
+            #expect(response.status == .ok)
+            #expect(response.headers[.contentType] == "application/json")
+            let verdicts = try Self.verdicts(response.body)
+            let hash = SHA256.hash(data: Data(secret.utf8)).map { String(format: "%02x", $0) }.joined()
+            #expect(
+                verdicts == [["token_hash": hash, "token_type": "tokenkit_api_token", "label": "true_positive"]]
+            )
+
+            let after = try await client.execute(uri: "/api/whoami", method: .get, headers: .auth("Bearer \(secret)"))
+            #expect(after.status == .unauthorized)
+        }
+        #expect(fixture.audit.events.contains { $0.kind == .leaked })
+        #expect(fixture.audit.events.last?.rejection == .revoked)
+    }
+
+    /// Every way a report's signature can fail.
+    enum Forgery: String, CaseIterable, Sendable {
+        case tamperedBody
+        case wrongKey
+        case unknownIdentifier
+        case anotherPublishedKey
+        case missingHeaders
+        case missingSignature
+        case missingIdentifier
+        case signatureNotBase64
+        case signatureNotDER
+    }
+
+    @Test(arguments: Forgery.allCases)
+    func aForgedReportIsRefusedAndRevokesNothing(forgery: Forgery) async throws {
+        let secret = try await fixture.token()
+        var body = Self.report(secret)
+        var keyIdentifier: String? = "ours"
+        var signature: String? = try Self.sign(body, with: signer)
+        switch forgery {
+        case .tamperedBody:
+            body = body.replacingOccurrences(of: "content", with: "commit")
+        case .wrongKey:
+            signature = try Self.sign(body, with: P256.Signing.PrivateKey())
+        case .unknownIdentifier:
+            keyIdentifier = "unknown"
+        case .anotherPublishedKey:
+            keyIdentifier = Self.githubKeyIdentifier
+        case .missingHeaders:
+            keyIdentifier = nil
+            signature = nil
+        case .missingSignature:
+            signature = nil
+        case .missingIdentifier:
+            keyIdentifier = nil
+        case .signatureNotBase64:
+            signature = "not base64!"
+        case .signatureNotDER:
+            signature = Data([1, 2, 3]).base64EncodedString()
+        }
+        try await application().test(.router) { [body, keyIdentifier, signature] client in
+            let response = try await client.execute(
+                uri: Self.path,
+                method: .post,
+                headers: Self.headers(keyIdentifier: keyIdentifier, signature: signature),
+                body: ByteBuffer(string: body)
+            )
+            #expect(response.status == .unauthorized)
+            #expect(response.headers[.contentType] == "application/json")
+            let still = try await client.execute(uri: "/api/whoami", method: .get, headers: .auth("Bearer \(secret)"))
+            #expect(still.status == .ok)
+        }
+        #expect(!fixture.audit.events.contains { $0.kind == .leaked })
+    }
+
+    @Test func malformedJSONWithAValidSignatureIs400() async throws {
+        let body = #"[{"token": "#
+        let signature = try Self.sign(body, with: signer)
+        try await application().test(.router) { client in
+            let response = try await client.execute(
+                uri: Self.path,
+                method: .post,
+                headers: Self.headers(keyIdentifier: "ours", signature: signature),
+                body: ByteBuffer(string: body)
+            )
+            #expect(response.status == .badRequest)
+            #expect(response.headers[.contentType] == "application/json")
+        }
+    }
+
+    @Test func aBodyOverTheLimitIs413() async throws {
+        let secret = try await fixture.token()
+        let report = Self.report(secret) + String(repeating: " ", count: 1 << 20)
+        let signature = try Self.sign(report, with: signer)
+        try await application().test(.router) { client in
+            let response = try await client.execute(
+                uri: Self.path,
+                method: .post,
+                headers: Self.headers(keyIdentifier: "ours", signature: signature),
+                body: ByteBuffer(string: report)
+            )
+            #expect(response.status == .contentTooLarge)
+            #expect(response.headers[.contentType] == "application/json")
+            #expect(String(buffer: response.body) == #"{"error":"The report is larger than 1048576 bytes."}"#)
+            let still = try await client.execute(uri: "/api/whoami", method: .get, headers: .auth("Bearer \(secret)"))
+            #expect(still.status == .ok)
+        }
+    }
+
+    @Test func aChunkedBodyIsReadNoFurtherThanTheLimit() async throws {
+        // No Content-Length, and a body that never ends: the endpoint must stop on its own.
+        let chunks = ChunkCounter()
+        let endless = AsyncStream<ByteBuffer>(unfolding: {
+            chunks.count.withLock { $0 += 1 }
+            return ByteBuffer(repeating: UInt8(ascii: " "), count: 1_000)
+        })
+        let request = Request(
+            head: HTTPRequest(method: .post, scheme: "http", authority: "localhost", path: Self.path),
+            body: RequestBody(asyncSequence: endless)
+        )
+        let response = try await endpoint(maximumBodySize: 10_000).respond(to: request)
+        #expect(response.status == .contentTooLarge)
+        #expect(chunks.count.withLock { $0 } <= 11)
+    }
+
+    @Test func theRouteFollowsItsConfiguredPath() async throws {
+        let app = try makeApplication(fixture, secretScanning: try endpoint(), secretScanningPath: "/hooks/github")
+        try await app.test(.router) { client in
+            let headers = Self.headers(keyIdentifier: Self.githubKeyIdentifier, signature: Self.githubSignature)
+            let moved = try await client.execute(
+                uri: "/hooks/github",
+                method: .post,
+                headers: headers,
+                body: ByteBuffer(string: Self.githubPayload)
+            )
+            #expect(moved.status == .ok)
+            let old = try await client.execute(
+                uri: Self.path,
+                method: .post,
+                headers: headers,
+                body: ByteBuffer(string: Self.githubPayload)
+            )
+            #expect(old.status == .notFound)
+        }
+    }
+
+    @Test func noSecretReachesTheLogs() async throws {
+        let secret = try await fixture.token()
+        let report = Self.report(secret)
+        let forged = try Self.sign(report + " ", with: signer)
+        let signature = try Self.sign(report, with: signer)
+        try await application().test(.router) { client in
+            // Refused (the secret in a forged report), then accepted, then the revoked token used.
+            _ = try await client.execute(
+                uri: Self.path,
+                method: .post,
+                headers: Self.headers(keyIdentifier: "ours", signature: forged),
+                body: ByteBuffer(string: report)
+            )
+            _ = try await client.execute(
+                uri: Self.path,
+                method: .post,
+                headers: Self.headers(keyIdentifier: "ours", signature: signature),
+                body: ByteBuffer(string: report)
+            )
+            _ = try await client.execute(uri: "/api/whoami", method: .get, headers: .auth("Bearer \(secret)"))
+        }
+        let lines = fixture.logText
+        #expect(lines.contains { $0.contains("secret_scanning.signature_refused") })
+        #expect(lines.contains { $0.contains("token.leaked") })
+        // The random part alone would be a leak too.
+        let body = String(secret.dropFirst("tk_".count).prefix(24))
+        #expect(!lines.contains { $0.contains(body) }, "a secret reached the log")
+    }
+}
+
+/// How many chunks a body has produced.
+final class ChunkCounter: Sendable {
+    let count = Mutex(0)
+}
+
+extension HTTPField.Name {
+    static let githubKeyIdentifier = HTTPField.Name("Github-Public-Key-Identifier")!
+    static let githubSignature = HTTPField.Name("Github-Public-Key-Signature")!
+}
