@@ -1,0 +1,78 @@
+import ArgumentParser
+import TokenKit
+import TokenKitServerSupport
+import TokenKitVapor
+import UAPISupport
+import Vapor
+
+/// A Swift server on Vapor that speaks cPanel's UAPI Tokens API, backed by a TokenKit file store:
+/// the same API, answers and command line as `uapi-server` (Hummingbird).
+@main
+struct VaporServer: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vapor-server",
+        abstract: "Serve cPanel's UAPI Tokens functions and /api/whoami on Vapor over a TokenKit file store."
+    )
+
+    @OptionGroup var options: ServerOptions
+
+    func run() async throws {
+        // Vapor parses a command line of its own (`serve --hostname … --port …`). This one is
+        // ArgumentParser's, shared with uapi-server, so Vapor is handed only its `serve` command
+        // and takes the address from `app.http.server.configuration`.
+        let executable = CommandLine.arguments.first ?? "vapor-server"
+        let environment = Environment(name: "production", arguments: [executable, "serve"])
+        let level: Logger.Level = Environment.process.LOG_LEVEL ?? .info
+        LoggingSystem.bootstrap { label in ConsoleLogger(label: label, console: Terminal(), level: level) }
+
+        let app = try await Application.make(environment)
+        do {
+            try configure(app)
+            try await app.execute()  // Until SIGINT or SIGTERM.
+        } catch {
+            try? await app.asyncShutdown()
+            throw error
+        }
+        // Stops the manager's background work after writing pending last-used times.
+        try await app.asyncShutdown()
+    }
+
+    private func configure(_ app: Application) throws {
+        app.http.server.configuration.hostname = options.host
+        app.http.server.configuration.port = options.port
+        try app.tokens.use(
+            .file(path: try options.storePath()),
+            options: Application.Tokens.Options(
+                schemes: [.cpanel, .whm],
+                trustedProxies: try options.trustedProxies(),
+                throttle: options.throttle()?.configuration
+            )
+        )
+        // No per-request log line (a flood of bad tokens must not flood the log: TokenKit's audit
+        // log aggregates those), and errors as plain text, as cPanel and uapi-server answer them.
+        app.middleware = Middlewares()
+        app.middleware.use(PlainTextErrorMiddleware())
+        app.middleware.use(TokenErrorMiddleware())
+
+        app.get("health") { _ in "OK\n" }
+        try app.register(collection: UAPIController(module: UAPITokensModule(manager: app.tokens.manager)))
+        app.grouped("api")
+            .grouped(TokenBearerAuthenticator(), TokenGuardMiddleware())
+            .get("whoami") { request -> WhoAmI in
+                WhoAmI(try request.auth.require(AuthenticatedToken.self))
+            }
+    }
+}
+
+/// `GET /api/whoami`'s answer: who the Bearer token belongs to.
+struct WhoAmI: Content {
+    let owner: String
+    let name: String
+    let scopes: [String]
+
+    init(_ token: AuthenticatedToken) {
+        owner = token.owner
+        name = token.name
+        scopes = token.scopes.sorted()
+    }
+}

@@ -1,0 +1,52 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// TokenKit for Vapor 4: authenticators, a scope guard, errors as `AbortError`, and `app.tokens`
+// configuration with a lifecycle handler. Its own package, so that TokenKit itself keeps no
+// dependencies: use it by path, or publish this folder as its own repository.
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "TokenKitVapor",
+    // `Mutex` (Synchronization) needs these Apple platform versions, as TokenKit does.
+    platforms: [.macOS(.v15), .iOS(.v18), .tvOS(.v18), .watchOS(.v11), .visionOS(.v2)],
+    products: [
+        .library(name: "TokenKitVapor", targets: ["TokenKitVapor"])
+    ],
+    dependencies: [
+        .package(name: "TokenKit", path: "../.."),
+        .package(path: "../TokenKitServerSupport"),
+        .package(url: "https://github.com/vapor/vapor", from: "4.122.3"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        .target(
+            name: "TokenKitVapor",
+            dependencies: [
+                .product(name: "TokenKit", package: "TokenKit"),
+                .product(name: "TokenKitServerSupport", package: "TokenKitServerSupport"),
+                .product(name: "Vapor", package: "vapor"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TokenKitVaporTests",
+            dependencies: [
+                "TokenKitVapor",
+                .product(name: "TokenKitTesting", package: "TokenKit"),
+                .product(name: "TokenKitServerSupport", package: "TokenKitServerSupport"),
+                .product(name: "VaporTesting", package: "vapor"),
+                .product(name: "InMemoryLogging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

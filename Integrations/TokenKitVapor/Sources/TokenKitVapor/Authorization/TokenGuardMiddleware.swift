@@ -1,0 +1,51 @@
+import TokenKit
+import Vapor
+
+/// Lets a request through only when an authenticator before it logged in an
+/// ``AuthenticatedToken`` that grants every scope this route needs.
+///
+/// - No token: 401 with `WWW-Authenticate: Bearer` (``TokenAbortError/unauthorized``), whatever the
+///   reason — missing, malformed, unknown, expired, revoked, disabled, wrong user, wrong scheme,
+///   address not allowed — so a client learns nothing about why. The reason is in the audit log.
+/// - A valid token without a scope the route needs: 403 with
+///   `WWW-Authenticate: Bearer error="insufficient_scope"` (``TokenAbortError/insufficientScope``).
+///
+/// Scopes follow TokenKit's rule, unlike a plain "has every scope" check: a token with no scopes
+/// has full access.
+///
+/// ```swift
+/// let dns = app.grouped(TokenBearerAuthenticator(), TokenGuardMiddleware(requiring: ["dns:write"]))
+/// dns.post("zones", ":zone", "records") { req in … }
+/// ```
+///
+/// A scope refused here is not in the audit log, since the token itself was valid. To audit it as
+/// a ``TokenKit/RejectionReason/missingScope`` refusal, give the authenticator the scopes as well:
+/// `TokenBearerAuthenticator(requiring: ["dns:write"])`.
+public struct TokenGuardMiddleware: AsyncMiddleware {
+    /// The scopes every request through this middleware needs; empty for none.
+    public let scopes: Set<String>
+
+    /// Creates the guard.
+    ///
+    /// - Parameter scopes: The scopes every request needs; empty (the default) only requires a
+    ///   valid token.
+    public init(requiring scopes: Set<String> = []) {
+        self.scopes = scopes
+    }
+
+    /// Passes the request on, or throws ``TokenAbortError`` with 401 or 403.
+    ///
+    /// - Parameters:
+    ///   - request: The request.
+    ///   - next: The rest of the chain.
+    public func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        if let token = request.auth.get(AuthenticatedToken.self) {
+            guard token.grants(scopes) else { throw TokenAbortError.insufficientScope }
+            return try await next.respond(to: request)
+        }
+        if request.tokenRefusal == .missingScope {
+            throw TokenAbortError.insufficientScope
+        }
+        throw TokenAbortError.unauthorized
+    }
+}
