@@ -36,10 +36,17 @@ build() {
     local start=$SECONDS
     # One module named TokenKit, so the harness reaches internal API; the flags of Package.swift.
     # shellcheck disable=SC2086
-    swiftc -sanitize=fuzzer,address -parse-as-library -module-name TokenKit \
-        -swift-version 6 -enable-upcoming-feature ExistentialAny -enable-upcoming-feature MemberImportVisibility \
-        -O -g -wmo -j 1 -use-ld=lld \
-        $sources -o "$BINARY"
+    # Built from inside the build folder (with absolute source paths), so the compiler's side
+    # files land there rather than in the repository.
+    local absolute
+    absolute=$(for file in $sources; do if [[ $file == /* ]]; then echo "$file"; else echo "$PWD/$file"; fi; done)
+    (
+        cd "$BUILD_DIR"
+        swiftc -sanitize=fuzzer,address -parse-as-library -module-name TokenKit \
+            -swift-version 6 -enable-upcoming-feature ExistentialAny -enable-upcoming-feature MemberImportVisibility \
+            -O -g -wmo -j 1 -use-ld=lld \
+            $absolute -o "$(basename "$BINARY")"
+    )
     echo "$SOURCES" >"$BINARY.sources"
     echo "fuzz: built in $((SECONDS - start)) s"
 }

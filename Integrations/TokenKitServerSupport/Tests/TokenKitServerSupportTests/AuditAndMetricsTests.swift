@@ -47,6 +47,24 @@ struct AuditAndMetricsTests {
         #expect(handler.entries.count == 7)
     }
 
+    /// At shutdown the last second's held-back count is written, not lost.
+    @Test func flushWritesWhatWasHeldBack() async throws {
+        let handler = InMemoryLogHandler()
+        let logger = Logger(label: "test") { _ in handler }
+        let sink = TokenAuditLogger(logger: logger, maximumRepeatedFailuresPerSecond: 2)
+        let manager = manager(sink: sink)
+        for _ in 0..<10 {
+            _ = try await manager.validate(authorization: "Bearer nonsense", from: IPAddress("192.0.2.1"))
+        }
+        #expect(handler.entries.count == 2)
+        sink.flush()
+        let summary = try #require(handler.entries.last)
+        #expect(summary.message.description == "token.validation_failed.suppressed")
+        #expect(summary.metadata["count"]?.description == "8")
+        sink.flush()
+        #expect(handler.entries.count == 3)
+    }
+
     @Test func countersFollowValidationsAndLifecycleEvents() async throws {
         let metrics = TestMetrics()
         let tokenMetrics = TokenMetrics(factory: metrics)

@@ -13,7 +13,8 @@ import TokenKit
 ///   lines (same reason, client address and claimed owner) are written at most
 ///   `maximumRepeatedFailuresPerSecond` times a second, and all failure lines at most
 ///   `maximumFailuresPerSecond`; what was held back is written as one `token.validation_failed.suppressed`
-///   line per kind of failure, with a `count`, when the next second starts.
+///   line per kind of failure, with a `count`, with the first event after that second — or by
+///   ``flush()``, which servers call at shutdown.
 ///
 /// Failures are logged at `notice`, background failures at `error`, everything else at `info`.
 public struct TokenAuditLogger: TokenAuditSink {
@@ -34,8 +35,11 @@ public struct TokenAuditLogger: TokenAuditSink {
         )
     }
 
-    /// Logs `event`, unless it is a failure line over the limits.
+    /// Logs `event`, unless it is a failure line over the limits. Counts held back in a second
+    /// that has ended are written first.
     public func record(_ event: TokenAuditEvent) {
+        let now = ContinuousClock.now
+        writeSummaries(limiter.endWindowIfOver(at: now))
         guard event.kind == .validationFailed else {
             logger.log(
                 level: event.kind == .backgroundFailure ? .error : .info,
@@ -44,8 +48,19 @@ public struct TokenAuditLogger: TokenAuditSink {
             )
             return
         }
-        let decision = limiter.admit(FailureLineLimiter.Key(event), at: .now)
-        for summary in decision.suppressedEarlier {
+        if limiter.admit(FailureLineLimiter.Key(event)) {
+            logger.notice("\(event.kind)", metadata: metadata(of: event))
+        }
+    }
+
+    /// Writes the counts of failure lines held back so far, now: call it at shutdown, so that the
+    /// last second's count is not lost.
+    public func flush() {
+        writeSummaries(limiter.endWindow(at: .now))
+    }
+
+    private func writeSummaries(_ summaries: [(key: FailureLineLimiter.Key, count: Int)]) {
+        for summary in summaries {
             var metadata: Logger.Metadata = [
                 "token.kind": "\(TokenAuditEvent.Kind.validationFailed)",
                 "count": "\(summary.count)",
@@ -54,9 +69,6 @@ public struct TokenAuditLogger: TokenAuditSink {
             if let owner = summary.key.owner { metadata["token.owner"] = "\(LogText.escaped(owner))" }
             if let address = summary.key.address { metadata["client.address"] = "\(address)" }
             logger.notice("token.validation_failed.suppressed", metadata: metadata)
-        }
-        if decision.write {
-            logger.notice("\(event.kind)", metadata: metadata(of: event))
         }
     }
 
@@ -92,12 +104,6 @@ final class FailureLineLimiter: Sendable {
         }
     }
 
-    struct Decision {
-        var write: Bool
-        /// Lines held back in the window that just ended, one per key.
-        var suppressedEarlier: [(key: Key, count: Int)]
-    }
-
     private struct Window {
         var start: ContinuousClock.Instant
         var written: [Key: Int] = [:]
@@ -115,21 +121,35 @@ final class FailureLineLimiter: Sendable {
         self.window = Mutex(Window(start: .now))
     }
 
-    func admit(_ key: Key, at now: ContinuousClock.Instant) -> Decision {
+    /// Whether a failure line for `key` may be written in the current window; counts it either way.
+    func admit(_ key: Key) -> Bool {
         window.withLock { window in
-            var earlier: [(key: Key, count: Int)] = []
-            if now - window.start >= .seconds(1) {
-                earlier = window.suppressed.map { ($0.key, $0.value) }
-                window = Window(start: now)
-            }
             let written = window.written[key, default: 0]
             guard written < perKind, window.total < total else {
                 window.suppressed[key, default: 0] += 1
-                return Decision(write: false, suppressedEarlier: earlier)
+                return false
             }
             window.written[key] = written + 1
             window.total += 1
-            return Decision(write: true, suppressedEarlier: earlier)
+            return true
+        }
+    }
+
+    /// Starts a new window when the current one has lasted a second; returns the counts held back
+    /// in the one that ended.
+    func endWindowIfOver(at now: ContinuousClock.Instant) -> [(key: Key, count: Int)] {
+        window.withLock { window in
+            guard now - window.start >= .seconds(1) else { return [] }
+            defer { window = Window(start: now) }
+            return window.suppressed.map { ($0.key, $0.value) }
+        }
+    }
+
+    /// Starts a new window now; returns the counts held back in the one that ended.
+    func endWindow(at now: ContinuousClock.Instant) -> [(key: Key, count: Int)] {
+        window.withLock { window in
+            defer { window = Window(start: now) }
+            return window.suppressed.map { ($0.key, $0.value) }
         }
     }
 }
