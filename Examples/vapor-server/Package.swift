@@ -20,6 +20,8 @@ let package = Package(
         .package(name: "UAPISupport", path: "../UAPISupport"),
         .package(url: "https://github.com/vapor/vapor", from: "4.122.3"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // UnixSignals: SIGHUP reloads GitHub's secret-scanning keys.
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         .executableTarget(
@@ -31,6 +33,7 @@ let package = Package(
                 .product(name: "UAPISupport", package: "UAPISupport"),
                 .product(name: "Vapor", package: "vapor"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         )

@@ -1,9 +1,10 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// TokenKit for Vapor 4: authenticators, a scope guard, errors as `AbortError`, and `app.tokens`
-// configuration with a lifecycle handler. Its own package, so that TokenKit itself keeps no
-// dependencies: use it by path, or publish this folder as its own repository.
+// TokenKit for Vapor 4: authenticators, a scope guard, errors as `AbortError`, `app.tokens`
+// configuration with a lifecycle handler, and the route for GitHub's secret-scanning reports. Its
+// own package, so that TokenKit itself keeps no dependencies: use it by path, or publish this folder
+// as its own repository.
 
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
@@ -23,6 +24,10 @@ let package = Package(
         .package(url: "https://github.com/vapor/vapor", from: "4.122.3"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        // Tests only: they sign secret-scanning reports with keys of their own, and send a chunked
+        // body over a real connection.
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         .target(
@@ -44,6 +49,8 @@ let package = Package(
                 .product(name: "VaporTesting", package: "vapor"),
                 .product(name: "InMemoryLogging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: swiftSettings
         ),

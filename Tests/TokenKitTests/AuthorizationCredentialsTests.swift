@@ -67,9 +67,12 @@ struct AuthorizationValidationTests {
             authorization: "cpanel alice:\(issued.secret)",
             accepting: [.bearer]
         )
-        #expect(bearerOnly == .rejected(.malformed))
+        #expect(bearerOnly == .rejected(.schemeNotAccepted))
         let event = try #require(fixture.audit.events.last)
-        #expect(event.detail == "scheme_not_accepted" && event.owner == "alice")
+        #expect(event.detail == "cpanel" && event.owner == "alice")
+        #expect(
+            try await fixture.manager.validate(authorization: "Basic dXNlcjpwYXNz") == .rejected(.schemeNotAccepted)
+        )
         #expect(!String(describing: event).contains(issued.secret))
         let accepted = try await fixture.manager.validate(
             authorization: "Bearer \(issued.secret)",

@@ -39,6 +39,20 @@ struct LeakReportTests {
         #expect(again.map(\.label) == [.truePositive])
     }
 
+    /// A report whose url holds the secret itself does not put the secret in the audit log.
+    @Test func aUrlThatHoldsTheSecretIsRedacted() async throws {
+        let fixture = try BackendFixture(.memory)
+        let leaked = try await fixture.manager.create(owner: "alice", name: "ci")
+        let url = "https://example.com/page?token=\(leaked.secret)&" + String(repeating: "x", count: 2_000)
+        _ = try await fixture.manager.revokeLeakedTokens(
+            LeakReport(matches: [.init(token: leaked.secret, type: "t", url: url)])
+        )
+        let event = try #require(fixture.audit.events.last { $0.kind == .leaked })
+        #expect(event.detail?.contains("<redacted>") == true)
+        #expect(event.detail?.contains(leaked.secret) == false)
+        #expect((event.detail?.count ?? 0) < 600)
+    }
+
     /// A rotated-out secret that leaks is revoked with the older ones still in grace; the current
     /// token keeps working. A current token that leaks takes its predecessors in grace with it.
     @Test func aLeakAmongRotationsRevokesOnlyWhatTheLeakExposes() async throws {

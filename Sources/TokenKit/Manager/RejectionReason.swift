@@ -18,6 +18,7 @@ public struct RejectionReason: Hashable, Sendable, CustomStringConvertible {
         case disabled
         case idle
         case missingCredentials = "missing_credentials"
+        case schemeNotAccepted = "scheme_not_accepted"
     }
 
     private let base: Base
@@ -44,6 +45,11 @@ public struct RejectionReason: Hashable, Sendable, CustomStringConvertible {
 
     /// The request carried no credentials: no `Authorization` header, or an empty one.
     public static let missingCredentials = RejectionReason(base: .missingCredentials)
+
+    /// The `Authorization` header uses a scheme this route does not accept — `Basic`, say, or
+    /// `cpanel` where only `Bearer` is taken. Another authenticator may accept it, so adapters
+    /// neither count it against the client nor answer for it alone.
+    public static let schemeNotAccepted = RejectionReason(base: .schemeNotAccepted)
 
     /// A stable, machine-readable name, such as `"address_not_allowed"`.
     public var code: String { base.rawValue }

@@ -42,14 +42,29 @@ extension TokenManager {
         guard let record = try await store.record(forDigest: configuration.hasher.digest(of: match.token)) else {
             return .falsePositive
         }
-        let location = [match.url.map { "url=\($0)" }, match.source.map { "source=\($0)" }]
-            .compactMap { $0 }.joined(separator: " ")
+        let location = [
+            match.url.map { "url=\(Self.reportText($0, hiding: match.token))" },
+            match.source.map { "source=\(Self.reportText($0, hiding: match.token))" },
+        ]
+        .compactMap { $0 }.joined(separator: " ")
         if record.isRevoked(at: now) {
             audit(TokenAuditEvent(.leaked, time: now, record: record, detail: "already revoked; " + location))
             return .truePositive
         }
-        let change = try await store.revoke(id: record.id, at: now)
-        audit(change, TokenAuditEvent(.leaked, time: now, record: change.token, detail: "revoked; " + location))
+        do {
+            let change = try await store.revoke(id: record.id, at: now)
+            audit(change, TokenAuditEvent(.leaked, time: now, record: change.token, detail: "revoked; " + location))
+        } catch let error as TokenKitError where error.code == .tokenNotFound {
+            // Deleted between the look-up and the revoke: it was this server's, and is gone.
+            audit(TokenAuditEvent(.leaked, time: now, record: record, detail: "deleted meanwhile; " + location))
+        }
         return .truePositive
+    }
+
+    /// A url or source from a report, fit for an audit event: the reported secret, should the
+    /// scanner have put it there too, hidden, and at most 512 characters.
+    private static func reportText(_ text: String, hiding secret: String) -> String {
+        let hidden = secret.isEmpty ? text : text.replacingOccurrences(of: secret, with: "<redacted>")
+        return hidden.count > 512 ? String(hidden.prefix(512)) + "…" : hidden
     }
 }

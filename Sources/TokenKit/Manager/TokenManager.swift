@@ -218,7 +218,7 @@ public final class TokenManager: Sendable {
     /// Checks the token in an HTTP `Authorization` header: `Bearer TOKEN`, `cpanel USER:TOKEN` or
     /// `whm USER:TOKEN`. When the header names a user, the token must belong to that user. Every
     /// refusal is audited, a missing header (``RejectionReason/missingCredentials``) and a scheme
-    /// not accepted (``RejectionReason/malformed``, detail `scheme_not_accepted`) included.
+    /// the route does not accept (``RejectionReason/schemeNotAccepted``) included.
     ///
     /// - Parameters:
     ///   - header: The header's value, or `nil` when the request has none.
@@ -239,14 +239,15 @@ public final class TokenManager: Sendable {
         do {
             credentials = try AuthorizationCredentials(parsing: header)
         } catch {
-            return reject(.malformed, at: try currentDate(), detail: error.reason.code, address: address)
+            let reason: RejectionReason = error.reason == .unsupportedScheme ? .schemeNotAccepted : .malformed
+            return reject(reason, at: try currentDate(), detail: error.reason.code, address: address)
         }
         guard schemes.contains(credentials.scheme) else {
             return reject(
-                .malformed,
+                .schemeNotAccepted,
                 at: try currentDate(),
                 owner: loggable(credentials.user),
-                detail: "scheme_not_accepted",
+                detail: credentials.scheme.rawValue,
                 address: address
             )
         }

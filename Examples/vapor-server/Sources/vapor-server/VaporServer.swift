@@ -3,6 +3,7 @@ import TokenKit
 import TokenKitServerSupport
 import TokenKitVapor
 import UAPISupport
+import UnixSignals
 import Vapor
 
 /// A Swift server on Vapor that speaks cPanel's UAPI Tokens API, backed by a TokenKit file store:
@@ -16,7 +17,18 @@ struct VaporServer: AsyncParsableCommand {
 
     @OptionGroup var options: ServerOptions
 
+    /// GitHub's secret-scanning public-keys document; enables `POST /secret-scanning/github`.
+    @ArgumentParser.Option(
+        help: .init(
+            "GitHub's secret-scanning public-keys document (https://api.github.com/meta/public_keys/secret_scanning): enables POST /secret-scanning/github; SIGHUP reloads it.",
+            valueName: "file"
+        )
+    )
+    var secretScanningKeys: String?
+
     func run() async throws {
+        // The keys are read before anything starts: a file that does not read is a startup error.
+        let keys = try secretScanningKeys.map { path throws(TokenKitError) in try SecretScanningKeys(path: path) }
         // Vapor parses a command line of its own (`serve --hostname … --port …`). This one is
         // ArgumentParser's, shared with uapi-server, so Vapor is handed only its `serve` command
         // and takes the address from `app.http.server.configuration`.
@@ -28,12 +40,21 @@ struct VaporServer: AsyncParsableCommand {
         let app = try await Application.make(environment)
         do {
             try configure(app)
+            if let keys {
+                // POST /secret-scanning/github, outside the token-protected routes: GitHub signs its
+                // reports. SIGHUP reloads the keys; trapped now, so that one sent at startup ends nothing.
+                app.tokens.registerSecretScanning(keys: keys)
+                let hangups = await UnixSignalsSequence(trapping: .sighup)
+                app.lifecycle.use(SecretScanningKeysReloader(keys: keys, hangups: hangups, logger: app.logger))
+            }
             try await app.execute()  // Until SIGINT or SIGTERM.
         } catch {
+            // Shutting down after a failed start: the failure being reported is the one that matters.
             try? await app.asyncShutdown()
             throw error
         }
-        // Stops the manager's background work after writing pending last-used times.
+        // Stops the manager's background work after writing pending last-used times, and the
+        // wait for SIGHUPs.
         try await app.asyncShutdown()
     }
 

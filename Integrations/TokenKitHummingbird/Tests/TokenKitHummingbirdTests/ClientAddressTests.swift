@@ -32,9 +32,16 @@ struct ClientAddressTests {
             accepted: true
         ),
         Case(
-            testDescription: "a trusted proxy's Forwarded",
+            testDescription: "a Forwarded header the proxies do not write (ignored)",
             peer: "192.0.2.10",
             forwarded: "for=203.0.113.7;proto=https",
+            accepted: false
+        ),
+        Case(
+            testDescription: "a client's own Forwarded passed through beside X-Forwarded-For",
+            peer: "192.0.2.10",
+            xForwardedFor: "203.0.113.7",
+            forwarded: "for=198.51.100.9",
             accepted: true
         ),
         Case(

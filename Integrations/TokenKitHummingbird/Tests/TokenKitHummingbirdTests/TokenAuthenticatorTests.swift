@@ -89,10 +89,10 @@ struct TokenAuthenticatorTests {
             reason = .disabled
         case .wrongScheme:
             authorization = "Basic \(secret)"
-            reason = .malformed
+            reason = .schemeNotAccepted
         case .schemeNotAccepted:
             authorization = "cpanel alice:\(secret)"  // the /api group takes Bearer only
-            reason = .malformed
+            reason = .schemeNotAccepted
         case .wrongUser:
             uri = "/cpanel/whoami"
             authorization = "cpanel bob:\(secret)"

@@ -43,12 +43,21 @@ struct ClientAddressTests {
         #expect(resolver.clientAddress(peer: proxy, forwarded: [], xForwardedFor: []) == proxy)
     }
 
-    @Test func forwardedWinsAndItsFormsParse() {
+    /// Only the header the proxies write is read: a client's own `Forwarded`, passed through by a
+    /// proxy that writes `X-Forwarded-For`, changes nothing.
+    @Test func onlyTheConfiguredHeaderIsRead() {
+        let client = IPAddress("192.0.2.1")
+        let forged = ["for=198.51.100.99", "for=unknown", "proto=http"]
+        for value in forged {
+            #expect(resolver.clientAddress(peer: proxy, forwarded: [value], xForwardedFor: ["192.0.2.1"]) == client)
+        }
+        let viaForwarded = ClientAddressResolver(trustedProxies: resolver.trustedProxies, header: .forwarded)
         let forwarded = ["for=192.0.2.60;proto=http;by=203.0.113.43", "For=\"[2001:db8:cafe::17]:4711\""]
         #expect(
-            resolver.clientAddress(peer: proxy, forwarded: forwarded, xForwardedFor: ["198.51.100.1"])
+            viaForwarded.clientAddress(peer: proxy, forwarded: forwarded, xForwardedFor: ["198.51.100.1"])
                 == IPAddress("2001:db8:cafe::17")
         )
-        #expect(resolver.clientAddress(peer: proxy, forwarded: ["for=unknown"], xForwardedFor: []) == nil)
+        #expect(viaForwarded.clientAddress(peer: proxy, forwarded: ["for=unknown"], xForwardedFor: []) == nil)
+        #expect(viaForwarded.clientAddress(peer: proxy, forwarded: ["proto=https"], xForwardedFor: []) == nil)
     }
 }

@@ -24,7 +24,7 @@ struct RequestAuthenticatorTests {
         )
         #expect(
             try await bearer.authenticate(authorization: "cpanel alice:\(issued.secret)", peer: client)
-                == .refused(.malformed)
+                == .refused(.schemeNotAccepted)
         )
         #expect(
             try await bearer.authenticate(authorization: "Bearer \(issued.secret)", peer: client, requiring: ["write"])
@@ -48,6 +48,11 @@ struct RequestAuthenticatorTests {
         for _ in 0..<10 {
             #expect(
                 try await authenticator.authenticate(authorization: nil, peer: client) == .refused(.missingCredentials)
+            )
+            // A scheme another authenticator may take is no failure of this one's.
+            #expect(
+                try await authenticator.authenticate(authorization: "Basic dXNlcjpwYXNz", peer: client)
+                    == .refused(.schemeNotAccepted)
             )
         }
         for _ in 0..<3 {

@@ -42,7 +42,8 @@ struct AuthenticationTests {
         var auditedReason: RejectionReason {
             switch self {
             case .missing: .missingCredentials
-            case .malformed, .cpanelOnBearerRoute, .bearerOnCPanelRoute: .malformed
+            case .malformed: .malformed
+            case .cpanelOnBearerRoute, .bearerOnCPanelRoute: .schemeNotAccepted
             case .unknown: .unknown
             case .expired: .expired
             case .revoked: .revoked

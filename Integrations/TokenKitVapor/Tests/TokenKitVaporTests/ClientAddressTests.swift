@@ -1,5 +1,6 @@
 import Testing
 import TokenKit
+import TokenKitServerSupport
 import TokenKitVapor
 import Vapor
 import VaporTesting
@@ -8,8 +9,14 @@ import VaporTesting
 struct ClientAddressTests {
     private static let office = try! IPNetwork(parsing: "203.0.113.0/24")
 
-    private static func options(trusting proxies: [String]) throws -> Application.Tokens.Options {
-        Application.Tokens.Options(trustedProxies: try proxies.map { try IPNetwork(parsing: $0) })
+    private static func options(
+        trusting proxies: [String],
+        header: ClientAddressResolver.ForwardingHeader = .xForwardedFor
+    ) throws -> Application.Tokens.Options {
+        Application.Tokens.Options(
+            trustedProxies: try proxies.map { try IPNetwork(parsing: $0) },
+            forwardingHeader: header
+        )
     }
 
     private static func officeToken(_ test: TestApplication) async throws -> String {
@@ -39,7 +46,8 @@ struct ClientAddressTests {
         ("Forwarded", "for=203.0.113.7;proto=https"),
     ])
     func allowListedClientIsServedThroughATrustedProxy(header: String, value: String) async throws {
-        try await TestApplication.run(options: try Self.options(trusting: ["10.0.0.0/8"])) { test in
+        let written: ClientAddressResolver.ForwardingHeader = header == "Forwarded" ? .forwarded : .xForwardedFor
+        try await TestApplication.run(options: try Self.options(trusting: ["10.0.0.0/8"], header: written)) { test in
             let secret = try await Self.officeToken(test)
             let response = try await test.send(
                 "/bearer",
@@ -48,6 +56,20 @@ struct ClientAddressTests {
                 headers: [header: value]
             )
             #expect(response.status == .ok)
+        }
+    }
+
+    /// Proxies that write `X-Forwarded-For` pass a client's own `Forwarded` through: it is ignored.
+    @Test func aClientsOwnForwardedIsIgnoredBehindAnXForwardedForProxy() async throws {
+        try await TestApplication.run(options: try Self.options(trusting: ["10.0.0.0/8"])) { test in
+            let secret = try await Self.officeToken(test)
+            let response = try await test.send(
+                "/bearer",
+                from: "10.1.2.3",
+                authorization: "Bearer \(secret)",
+                headers: ["Forwarded": "for=203.0.113.7"]
+            )
+            #expect(response.status == .unauthorized)
         }
     }
 

@@ -30,8 +30,8 @@ import TokenKitServerSupport
 ///
 /// The client's address, for allow-lists and throttling, is the connection's remote address when
 /// the context conforms to `RemoteAddressRequestContext` (as ``TokenRequestContext`` does). The
-/// `Forwarded` and `X-Forwarded-For` headers are believed only when that peer is one of the
-/// `trustedProxies`.
+/// forwarding header the proxies write (`X-Forwarded-For` by default, or `Forwarded`) is believed
+/// only when that peer is one of the `trustedProxies`.
 public struct TokenAuthenticator<Context: AuthRequestContext<TokenRecord>>: AuthenticatorMiddleware {
     /// The validated token's record.
     public typealias Identity = TokenRecord
@@ -49,8 +49,10 @@ public struct TokenAuthenticator<Context: AuthRequestContext<TokenRecord>>: Auth
     ///   - schemes: The `Authorization` schemes accepted: `.bearer` (`Bearer TOKEN`, the default),
     ///     `.cpanel` and `.whm` (`cpanel USER:TOKEN`, where the token must belong to `USER`).
     ///   - scopes: The scopes every request needs (a token with no scopes has full access).
-    ///   - trustedProxies: The proxies whose `Forwarded` / `X-Forwarded-For` headers are believed.
-    ///     Empty by default: the client is the connection's peer.
+    ///   - trustedProxies: The proxies whose forwarding header is believed. Empty by default: the
+    ///     client is the connection's peer.
+    ///   - forwardingHeader: The header those proxies write — `X-Forwarded-For` (the default) or
+    ///     `Forwarded`; the other is ignored, so that a client cannot choose its address.
     ///   - throttle: Throttling of clients that keep failing, or `nil` (the default) for none.
     ///     Share one throttle between the authenticators of a server.
     ///   - metrics: swift-metrics counters to update, or `nil`.
@@ -60,6 +62,7 @@ public struct TokenAuthenticator<Context: AuthRequestContext<TokenRecord>>: Auth
         schemes: Set<AuthorizationCredentials.Scheme> = [.bearer],
         requiring scopes: Set<String> = [],
         trustedProxies: [IPNetwork] = [],
+        forwardingHeader: ClientAddressResolver.ForwardingHeader = .xForwardedFor,
         throttle: FailedAuthenticationThrottle? = nil,
         metrics: TokenMetrics? = nil,
         context: Context.Type = Context.self
@@ -70,7 +73,7 @@ public struct TokenAuthenticator<Context: AuthRequestContext<TokenRecord>>: Auth
                 schemes: schemes,
                 throttle: throttle,
                 metrics: metrics,
-                addresses: ClientAddressResolver(trustedProxies: trustedProxies)
+                addresses: ClientAddressResolver(trustedProxies: trustedProxies, header: forwardingHeader)
             ),
             requiring: scopes
         )
@@ -98,6 +101,9 @@ public struct TokenAuthenticator<Context: AuthRequestContext<TokenRecord>>: Auth
     ///   valid token without a required scope, and ``TokenKit/TokenKitError`` when the store cannot
     ///   be read.
     public func authenticate(request: Request, context: Context) async throws -> TokenRecord? {
+        // Another authenticator has already identified the client: nothing to check, nothing to
+        // count against it.
+        if let identity = context.identity { return identity }
         // Forwarding headers matter only behind a trusted proxy: skip reading them otherwise.
         let behindProxies = !authenticator.addresses.trustedProxies.isEmpty
         let outcome = try await authenticator.authenticate(

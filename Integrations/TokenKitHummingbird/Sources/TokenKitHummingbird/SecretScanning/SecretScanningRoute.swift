@@ -49,7 +49,7 @@ extension SecretScanningEndpoint {
     /// - Parameter request: The request GitHub sent.
     /// - Throws: Only the error of reading the body, when the connection fails in the middle of it.
     public func respond(to request: Request) async throws -> Hummingbird.Response {
-        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > maximumBodySize {
+        if isTooLarge(contentLength: request.headers[.contentLength]) {
             return tooLarge()
         }
         let body: ByteBuffer
@@ -70,15 +70,13 @@ extension SecretScanningEndpoint {
         )
     }
 
-    /// The 413 answer, in the shape of the endpoint's own: `{"error": …}`.
+    /// The endpoint's 413 answer, as a Hummingbird response.
     private func tooLarge() -> Hummingbird.Response {
-        let message = ["error": "The report is larger than \(maximumBodySize) bytes."]
-        // `try?` is safe: a dictionary of one string always serialises; an empty body is the fallback.
-        let data = (try? JSONSerialization.data(withJSONObject: message, options: [.sortedKeys])) ?? Data()
+        let answer: SecretScanningEndpoint.Response = self.tooLarge
         return Hummingbird.Response(
-            status: .contentTooLarge,
-            headers: [.contentType: "application/json"],
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data))
+            status: HTTPResponse.Status(code: answer.status),
+            headers: [.contentType: answer.contentType],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: answer.body))
         )
     }
 }

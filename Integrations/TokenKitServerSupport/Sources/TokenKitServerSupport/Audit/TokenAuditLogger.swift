@@ -100,7 +100,14 @@ final class FailureLineLimiter: Sendable {
         init(_ event: TokenAuditEvent) {
             reason = event.rejection
             address = event.address
-            owner = event.owner
+            // A claimed owner is the client's text: keep the key (and the summary line) short.
+            owner = event.owner.map { String($0.prefix(64)) }
+        }
+
+        init(reason: RejectionReason?) {
+            self.reason = reason
+            address = nil
+            owner = nil
         }
     }
 
@@ -122,8 +129,13 @@ final class FailureLineLimiter: Sendable {
     }
 
     /// Whether a failure line for `key` may be written in the current window; counts it either way.
+    /// At most `total` kinds of failure are told apart in a window: past that, a client varying
+    /// the claimed owner or its address is counted under the reason alone, so the summaries stay
+    /// as few as the lines and the memory bounded.
     func admit(_ key: Key) -> Bool {
         window.withLock { window in
+            let known = window.written[key] != nil || window.suppressed[key] != nil
+            let key = known || window.written.count + window.suppressed.count < total ? key : Key(reason: key.reason)
             let written = window.written[key, default: 0]
             guard written < perKind, window.total < total else {
                 window.suppressed[key, default: 0] += 1

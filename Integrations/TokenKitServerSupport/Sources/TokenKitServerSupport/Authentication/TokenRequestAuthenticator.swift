@@ -61,7 +61,8 @@ public struct TokenRequestAuthenticator: Sendable {
     /// Authenticates a request.
     ///
     /// A request without credentials is refused (``TokenKit/RejectionReason/missingCredentials``)
-    /// but not counted against the client: only presented credentials that fail are.
+    /// but not counted against the client: only presented credentials that fail are
+    /// (``countsAsFailure(_:)``).
     ///
     /// - Parameters:
     ///   - authorization: The `Authorization` header's value, if the request has one.
@@ -94,7 +95,7 @@ public struct TokenRequestAuthenticator: Sendable {
         case .valid(let record):
             return .authenticated(record)
         case .rejected(let reason):
-            if reason != .missingCredentials { throttle?.recordFailure(from: client) }
+            if Self.countsAsFailure(reason) { throttle?.recordFailure(from: client) }
             return .refused(reason)
         }
     }
@@ -103,6 +104,13 @@ public struct TokenRequestAuthenticator: Sendable {
     /// finds it.
     public func clientAddress(peer: IPAddress?, forwarded: [String], xForwardedFor: [String]) -> IPAddress? {
         addresses.clientAddress(peer: peer, forwarded: forwarded, xForwardedFor: xForwardedFor)
+    }
+
+    /// Whether a refusal counts against the client for throttling: presented credentials that
+    /// failed. No credentials, a scheme another authenticator may take, and a valid token that
+    /// lacks a scope do not.
+    public static func countsAsFailure(_ reason: RejectionReason) -> Bool {
+        reason != .missingCredentials && reason != .schemeNotAccepted && reason != .missingScope
     }
 
     /// A `Retry-After` value: whole seconds, rounded up, at least 1.

@@ -67,9 +67,7 @@ public struct SecretScanningEndpoint: Sendable {
     ///   - keyIdentifier: The `Github-Public-Key-Identifier` header, if present.
     ///   - signature: The `Github-Public-Key-Signature` header, if present.
     public func respond(body: Data, keyIdentifier: String?, signature: String?) async -> Response {
-        guard body.count <= maximumBodySize else {
-            return Self.error(413, "The report is larger than \(maximumBodySize) bytes.")
-        }
+        guard body.count <= maximumBodySize else { return tooLarge }
         guard let keyIdentifier, let signature,
             keys.verify(body: body, signature: signature, keyIdentifier: keyIdentifier)
         else {
@@ -91,6 +89,17 @@ public struct SecretScanningEndpoint: Sendable {
         } catch {
             return Self.error(500, "The report could not be processed.")
         }
+    }
+
+    /// The 413 answer, for adapters that stop reading a body past ``maximumBodySize`` (as they
+    /// should): the same `{"error": …}` shape as every other refusal.
+    public var tooLarge: Response {
+        Self.error(413, "The report is larger than \(maximumBodySize) bytes.")
+    }
+
+    /// Whether a request declaring `contentLength` bytes is over the limit, before its body is read.
+    public func isTooLarge(contentLength: String?) -> Bool {
+        contentLength.flatMap { Int($0) }.map { $0 > maximumBodySize } ?? false
     }
 
     private static func error(_ status: Int, _ message: String) -> Response {

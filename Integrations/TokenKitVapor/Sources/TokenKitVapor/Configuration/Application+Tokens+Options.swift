@@ -18,11 +18,14 @@ extension Application.Tokens {
         /// `Bearer` whatever this says.
         public var schemes: Set<AuthorizationCredentials.Scheme>
 
-        /// The proxies (load balancers, reverse proxies) whose `Forwarded` and `X-Forwarded-For`
-        /// headers are believed when finding a client's address for IP allow-lists and
-        /// throttling. Default: none — only the connection's address counts, since any client can
-        /// send those headers.
+        /// The proxies (load balancers, reverse proxies) whose forwarding header is believed when
+        /// finding a client's address for IP allow-lists and throttling. Default: none — only the
+        /// connection's address counts, since any client can send those headers.
         public var trustedProxies: [IPNetwork]
+
+        /// The header those proxies write: `X-Forwarded-For` (the default) or `Forwarded`. The
+        /// other is ignored, so that a client cannot choose its address by sending it.
+        public var forwardingHeader: ClientAddressResolver.ForwardingHeader
 
         /// Failed-authentication throttling per client address (429 with `Retry-After`), or `nil`
         /// for none. Default: `nil`. Turn it on once ``trustedProxies`` is right: behind a proxy
@@ -48,7 +51,8 @@ extension Application.Tokens {
         ///
         /// - Parameters:
         ///   - schemes: The schemes ``TokenAuthenticator`` accepts by default.
-        ///   - trustedProxies: The proxies whose forwarding headers are believed.
+        ///   - trustedProxies: The proxies whose forwarding header is believed.
+        ///   - forwardingHeader: The header those proxies write.
         ///   - throttle: Failed-authentication throttling, or `nil` for none.
         ///   - metrics: The counters to update, or `nil` for none.
         ///   - logsAuditEvents: Whether audit events go to `app.logger`.
@@ -56,6 +60,7 @@ extension Application.Tokens {
         public init(
             schemes: Set<AuthorizationCredentials.Scheme> = [.cpanel, .whm],
             trustedProxies: [IPNetwork] = [],
+            forwardingHeader: ClientAddressResolver.ForwardingHeader = .xForwardedFor,
             throttle: FailedAuthenticationThrottle.Configuration? = nil,
             metrics: TokenMetrics? = TokenMetrics(),
             logsAuditEvents: Bool = true,
@@ -63,6 +68,7 @@ extension Application.Tokens {
         ) {
             self.schemes = schemes
             self.trustedProxies = trustedProxies
+            self.forwardingHeader = forwardingHeader
             self.throttle = throttle
             self.metrics = metrics
             self.logsAuditEvents = logsAuditEvents

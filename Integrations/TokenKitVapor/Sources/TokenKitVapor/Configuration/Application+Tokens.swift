@@ -75,7 +75,10 @@ extension Application {
                 manager: TokenManager(store: store, configuration: configuration),
                 options: options,
                 throttle: options.throttle.map { FailedAuthenticationThrottle(configuration: $0) },
-                addresses: ClientAddressResolver(trustedProxies: options.trustedProxies)
+                addresses: ClientAddressResolver(
+                    trustedProxies: options.trustedProxies,
+                    header: options.forwardingHeader
+                )
             )
             if isFirstUse {
                 application.lifecycle.use(TokenManagerLifecycleHandler())
