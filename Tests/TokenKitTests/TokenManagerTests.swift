@@ -289,7 +289,9 @@ struct TokenManagerValidationTests {
         #expect(
             try await fixture.manager.validate(authorization: "cpanel bob:\(issued.secret)") == .rejected(.wrongOwner)
         )
-        #expect(try await fixture.manager.validate(authorization: "Basic \(issued.secret)") == .rejected(.schemeNotAccepted))
+        #expect(
+            try await fixture.manager.validate(authorization: "Basic \(issued.secret)") == .rejected(.schemeNotAccepted)
+        )
         #expect(try await fixture.manager.validate(authorization: "cpanel \(issued.secret)") == .rejected(.malformed))
         let wrongOwnerEvent = fixture.audit.events.first { $0.rejection == .wrongOwner }
         #expect(wrongOwnerEvent?.owner == "alice")
