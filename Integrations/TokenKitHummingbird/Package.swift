@@ -47,6 +47,7 @@ let package = Package(
         .testTarget(
             name: "TokenKitHummingbirdTests",
             dependencies: [
+                .product(name: "TokenKitServerSupportTesting", package: "TokenKitServerSupport"),
                 "TokenKitHummingbird",
                 .product(name: "TokenKit", package: "TokenKit"),
                 .product(name: "TokenKitTesting", package: "TokenKit"),

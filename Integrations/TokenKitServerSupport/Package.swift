@@ -14,7 +14,9 @@ let package = Package(
     name: "TokenKitServerSupport",
     platforms: [.macOS(.v15), .iOS(.v18), .tvOS(.v18), .watchOS(.v11), .visionOS(.v2)],
     products: [
-        .library(name: "TokenKitServerSupport", targets: ["TokenKitServerSupport"])
+        .library(name: "TokenKitServerSupport", targets: ["TokenKitServerSupport"]),
+        // For adapters' tests: GitHub's published secret-scanning sample and a signing test key.
+        .library(name: "TokenKitServerSupportTesting", targets: ["TokenKitServerSupportTesting"]),
     ],
     dependencies: [
         .package(name: "TokenKit", path: "../.."),
@@ -33,10 +35,19 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "TokenKitServerSupportTesting",
+            dependencies: [
+                "TokenKitServerSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "TokenKitServerSupportTests",
             dependencies: [
                 "TokenKitServerSupport",
+                "TokenKitServerSupportTesting",
                 .product(name: "TokenKitTesting", package: "TokenKit"),
                 .product(name: "InMemoryLogging", package: "swift-log"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),

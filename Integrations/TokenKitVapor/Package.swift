@@ -43,6 +43,7 @@ let package = Package(
         .testTarget(
             name: "TokenKitVaporTests",
             dependencies: [
+                .product(name: "TokenKitServerSupportTesting", package: "TokenKitServerSupport"),
                 "TokenKitVapor",
                 .product(name: "TokenKitTesting", package: "TokenKit"),
                 .product(name: "TokenKitServerSupport", package: "TokenKitServerSupport"),

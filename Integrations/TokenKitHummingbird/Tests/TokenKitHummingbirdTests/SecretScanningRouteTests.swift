@@ -9,22 +9,12 @@ import Testing
 import TokenKit
 import TokenKitHummingbird
 import TokenKitServerSupport
+import TokenKitServerSupportTesting
 import TokenKitTesting
 
 /// GitHub's secret-scanning route: signed reports revoke leaked tokens at once; everything else is
 /// refused with nothing revoked.
 struct SecretScanningRouteTests {
-    /// GitHub's own published sample (the partner-program documentation): key, payload, signature.
-    static let githubKeyIdentifier = "90a421169f0a406205f1563a953312f0be898d3c7b6c06b681aa86a874555f4a"
-    static let githubKey = """
-        -----BEGIN PUBLIC KEY-----
-        MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE9MJJHnMfn2+H4xL4YaPDA4RpJqUq
-        kCmRCBnYERxZanmcpzQSXs1X/AljlKkbJ8qpVIW4clayyef9gWhFbNHWAA==
-        -----END PUBLIC KEY-----
-        """
-    static let githubPayload = #"[{"token":"some_token","type":"some_type","url":"some_url"}]"#
-    static let githubSignature =
-        "MEUCIQDKZokqnCjrRtw0tni+2Ltvl/uiMJ1EGumEsp1BsNr32AIgQY1YXD2nlj+XNfGK4rBfkMJ1JDOQcYXxa2sY8FNkrKc="
 
     static let path = SecretScanningEndpoint.defaultPath
 
@@ -34,7 +24,10 @@ struct SecretScanningRouteTests {
 
     func endpoint(maximumBodySize: Int = 1 << 20) throws -> SecretScanningEndpoint {
         let entries: [[String: Any]] = [
-            ["key_identifier": Self.githubKeyIdentifier, "key": Self.githubKey, "is_current": false],
+            [
+                "key_identifier": GitHubSecretScanningSample.keyIdentifier, "key": GitHubSecretScanningSample.publicKey,
+                "is_current": false,
+            ],
             ["key_identifier": "ours", "key": signer.publicKey.pemRepresentation, "is_current": true],
         ]
         let keys = try SecretScanningKeys(
@@ -79,8 +72,11 @@ struct SecretScanningRouteTests {
             let response = try await client.execute(
                 uri: Self.path,
                 method: .post,
-                headers: Self.headers(keyIdentifier: Self.githubKeyIdentifier, signature: Self.githubSignature),
-                body: ByteBuffer(string: Self.githubPayload)
+                headers: Self.headers(
+                    keyIdentifier: GitHubSecretScanningSample.keyIdentifier,
+                    signature: GitHubSecretScanningSample.signature
+                ),
+                body: ByteBuffer(string: GitHubSecretScanningSample.payload)
             )
             #expect(response.status == .ok)
             #expect(response.headers[.contentType] == "application/json")
@@ -90,7 +86,7 @@ struct SecretScanningRouteTests {
             #expect(verdicts.first?["label"] == "false_positive")
             #expect(verdicts.first?["token_type"] == "some_type")
             #expect(
-                verdicts.first?["token_hash"] == "9a45520a1213f15016d2d768b5fb3d904492a44ee274b44d4de8803e00fb536a"
+                verdicts.first?["token_hash"] == GitHubSecretScanningSample.tokenHash
             )
         }
     }
@@ -151,7 +147,7 @@ struct SecretScanningRouteTests {
         case .unknownIdentifier:
             keyIdentifier = "unknown"
         case .anotherPublishedKey:
-            keyIdentifier = Self.githubKeyIdentifier
+            keyIdentifier = GitHubSecretScanningSample.keyIdentifier
         case .missingHeaders:
             keyIdentifier = nil
             signature = nil
@@ -232,19 +228,22 @@ struct SecretScanningRouteTests {
     @Test func theRouteFollowsItsConfiguredPath() async throws {
         let app = try makeApplication(fixture, secretScanning: try endpoint(), secretScanningPath: "/hooks/github")
         try await app.test(.router) { client in
-            let headers = Self.headers(keyIdentifier: Self.githubKeyIdentifier, signature: Self.githubSignature)
+            let headers = Self.headers(
+                keyIdentifier: GitHubSecretScanningSample.keyIdentifier,
+                signature: GitHubSecretScanningSample.signature
+            )
             let moved = try await client.execute(
                 uri: "/hooks/github",
                 method: .post,
                 headers: headers,
-                body: ByteBuffer(string: Self.githubPayload)
+                body: ByteBuffer(string: GitHubSecretScanningSample.payload)
             )
             #expect(moved.status == .ok)
             let old = try await client.execute(
                 uri: Self.path,
                 method: .post,
                 headers: headers,
-                body: ByteBuffer(string: Self.githubPayload)
+                body: ByteBuffer(string: GitHubSecretScanningSample.payload)
             )
             #expect(old.status == .notFound)
         }

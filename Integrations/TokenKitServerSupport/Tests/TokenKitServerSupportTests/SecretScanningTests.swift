@@ -3,21 +3,11 @@ import Foundation
 import Testing
 import TokenKit
 import TokenKitServerSupport
+import TokenKitServerSupportTesting
 import TokenKitTesting
 
 /// GitHub's secret-scanning endpoint: signatures checked over the raw body, leaked tokens revoked.
 struct SecretScanningTests {
-    /// GitHub's own published sample (the partner-program documentation): key, payload, signature.
-    static let githubKeyIdentifier = "90a421169f0a406205f1563a953312f0be898d3c7b6c06b681aa86a874555f4a"
-    static let githubKey = """
-        -----BEGIN PUBLIC KEY-----
-        MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE9MJJHnMfn2+H4xL4YaPDA4RpJqUq
-        kCmRCBnYERxZanmcpzQSXs1X/AljlKkbJ8qpVIW4clayyef9gWhFbNHWAA==
-        -----END PUBLIC KEY-----
-        """
-    static let githubPayload = #"[{"token":"some_token","type":"some_type","url":"some_url"}]"#
-    static let githubSignature =
-        "MEUCIQDKZokqnCjrRtw0tni+2Ltvl/uiMJ1EGumEsp1BsNr32AIgQY1YXD2nlj+XNfGK4rBfkMJ1JDOQcYXxa2sY8FNkrKc="
 
     static func document(_ keys: [(String, String, Bool)]) -> Data {
         let entries = keys.map { ["key_identifier": $0.0, "key": $0.1, "is_current": $0.2] as [String: Any] }
@@ -30,7 +20,10 @@ struct SecretScanningTests {
     func endpoint(extraKeys: [(String, String, Bool)] = []) throws -> SecretScanningEndpoint {
         let keys = try SecretScanningKeys(
             document: Self.document(
-                [(Self.githubKeyIdentifier, Self.githubKey, false), ("ours", signer.publicKey.pemRepresentation, true)]
+                [
+                    (GitHubSecretScanningSample.keyIdentifier, GitHubSecretScanningSample.publicKey, false),
+                    ("ours", signer.publicKey.pemRepresentation, true),
+                ]
                     + extraKeys
             )
         )
@@ -43,16 +36,16 @@ struct SecretScanningTests {
 
     @Test func githubsPublishedSampleVerifies() async throws {
         let response = await try endpoint().respond(
-            body: Data(Self.githubPayload.utf8),
-            keyIdentifier: Self.githubKeyIdentifier,
-            signature: Self.githubSignature
+            body: Data(GitHubSecretScanningSample.payload.utf8),
+            keyIdentifier: GitHubSecretScanningSample.keyIdentifier,
+            signature: GitHubSecretScanningSample.signature
         )
         #expect(response.status == 200)
         let verdicts = try #require(try JSONSerialization.jsonObject(with: response.body) as? [[String: String]])
         #expect(verdicts.count == 1)
         #expect(verdicts[0]["label"] == "false_positive")
         #expect(verdicts[0]["token_type"] == "some_type")
-        #expect(verdicts[0]["token_hash"] == "9a45520a1213f15016d2d768b5fb3d904492a44ee274b44d4de8803e00fb536a")
+        #expect(verdicts[0]["token_hash"] == GitHubSecretScanningSample.tokenHash)
     }
 
     @Test func aSignedReportRevokesTheLeakedTokenAtOnce() async throws {
@@ -84,7 +77,7 @@ struct SecretScanningTests {
             (tampered, "ours", try sign(body, with: signer)),  // body changed after signing
             (body, "ours", try sign(body, with: stranger)),  // wrong key
             (body, "unknown-key", try sign(body, with: signer)),  // unknown identifier
-            (body, Self.githubKeyIdentifier, try sign(body, with: signer)),  // another published key
+            (body, GitHubSecretScanningSample.keyIdentifier, try sign(body, with: signer)),  // another published key
             (body, "ours", "not base64!"),
             (body, "ours", Data([1, 2, 3]).base64EncodedString()),
         ]

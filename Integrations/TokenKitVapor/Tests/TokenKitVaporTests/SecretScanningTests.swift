@@ -5,6 +5,7 @@ import NIOCore
 import Testing
 import TokenKit
 import TokenKitServerSupport
+import TokenKitServerSupportTesting
 import TokenKitVapor
 import Vapor
 import VaporTesting
@@ -12,17 +13,6 @@ import VaporTesting
 /// GitHub's secret-scanning route: signed reports revoke leaked tokens at once; everything else is
 /// refused with nothing revoked.
 struct SecretScanningTests {
-    /// GitHub's own published sample (the partner-program documentation): key, payload, signature.
-    static let githubKeyIdentifier = "90a421169f0a406205f1563a953312f0be898d3c7b6c06b681aa86a874555f4a"
-    static let githubKey = """
-        -----BEGIN PUBLIC KEY-----
-        MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE9MJJHnMfn2+H4xL4YaPDA4RpJqUq
-        kCmRCBnYERxZanmcpzQSXs1X/AljlKkbJ8qpVIW4clayyef9gWhFbNHWAA==
-        -----END PUBLIC KEY-----
-        """
-    static let githubPayload = #"[{"token":"some_token","type":"some_type","url":"some_url"}]"#
-    static let githubSignature =
-        "MEUCIQDKZokqnCjrRtw0tni+2Ltvl/uiMJ1EGumEsp1BsNr32AIgQY1YXD2nlj+XNfGK4rBfkMJ1JDOQcYXxa2sY8FNkrKc="
 
     static let path = "/secret-scanning/github"
 
@@ -32,7 +22,10 @@ struct SecretScanningTests {
     /// GitHub's sample key (no longer current) and ours, as GitHub's public-keys document.
     func keys() throws -> SecretScanningKeys {
         let entries: [[String: Any]] = [
-            ["key_identifier": Self.githubKeyIdentifier, "key": Self.githubKey, "is_current": false],
+            [
+                "key_identifier": GitHubSecretScanningSample.keyIdentifier, "key": GitHubSecretScanningSample.publicKey,
+                "is_current": false,
+            ],
             ["key_identifier": "ours", "key": signer.publicKey.pemRepresentation, "is_current": true],
         ]
         return try SecretScanningKeys(document: try JSONSerialization.data(withJSONObject: ["public_keys": entries]))
@@ -112,9 +105,9 @@ struct SecretScanningTests {
         try await run { test in
             let response = try await Self.post(
                 test,
-                Self.githubPayload,
-                keyIdentifier: Self.githubKeyIdentifier,
-                signature: Self.githubSignature
+                GitHubSecretScanningSample.payload,
+                keyIdentifier: GitHubSecretScanningSample.keyIdentifier,
+                signature: GitHubSecretScanningSample.signature
             )
             #expect(response.status == .ok)
             #expect(response.headers.first(name: .contentType) == "application/json")
@@ -123,7 +116,7 @@ struct SecretScanningTests {
             #expect(
                 verdicts == [
                     [
-                        "token_hash": "9a45520a1213f15016d2d768b5fb3d904492a44ee274b44d4de8803e00fb536a",
+                        "token_hash": GitHubSecretScanningSample.tokenHash,
                         "token_type": "some_type",
                         "label": "false_positive",
                     ]
@@ -189,7 +182,7 @@ struct SecretScanningTests {
             case .unknownIdentifier:
                 keyIdentifier = "unknown"
             case .anotherPublishedKey:
-                keyIdentifier = Self.githubKeyIdentifier
+                keyIdentifier = GitHubSecretScanningSample.keyIdentifier
             case .missingHeaders:
                 keyIdentifier = nil
                 signature = nil
@@ -310,7 +303,9 @@ struct SecretScanningTests {
 
     @Test func aReportOfExactly1MiBIsAcceptedOverARealConnection() async throws {
         try await run { test in
-            let padded = Self.githubPayload + String(repeating: " ", count: (1 << 20) - Self.githubPayload.utf8.count)
+            let padded =
+                GitHubSecretScanningSample.payload
+                + String(repeating: " ", count: (1 << 20) - GitHubSecretScanningSample.payload.utf8.count)
             let ours = try Self.sign(padded, with: signer)
             try await Self.withServer(test.app) { client, url in
                 let declared = try await Self.send(client, url, padded, keyIdentifier: "ours", signature: ours)
@@ -342,9 +337,9 @@ struct SecretScanningTests {
             ] {
                 let response = try await Self.post(
                     test,
-                    Self.githubPayload,
-                    keyIdentifier: Self.githubKeyIdentifier,
-                    signature: Self.githubSignature,
+                    GitHubSecretScanningSample.payload,
+                    keyIdentifier: GitHubSecretScanningSample.keyIdentifier,
+                    signature: GitHubSecretScanningSample.signature,
                     path: path
                 )
                 #expect(response.status == status, "\(path)")
