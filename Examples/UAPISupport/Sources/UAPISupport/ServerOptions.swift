@@ -65,11 +65,11 @@ public struct ServerOptions: ParsableArguments {
         failureLimit == 0 ? nil : FailedAuthenticationThrottle(configuration: .init(maximumFailures: failureLimit))
     }
 
-    /// A manager over the store file, auditing to `logger` (aggregated, escaped) and to `metrics`.
-    public func makeManager(logger: Logger, metrics: TokenMetrics) throws -> TokenManager {
+    /// A manager over the store file, auditing to `auditLogger` and to `metrics`.
+    public func makeManager(auditLogger: TokenAuditLogger, metrics: TokenMetrics) throws -> TokenManager {
         TokenManager(
             store: try FileTokenStore(path: try storePath()),
-            configuration: .init(auditSink: TokenAuditSinks([TokenAuditLogger(logger: logger), metrics]))
+            configuration: .init(auditSink: TokenAuditSinks([auditLogger, metrics]))
         )
     }
 

@@ -12,6 +12,8 @@ import UAPISupport
 /// - `GET|POST /execute/Tokens/FUNCTION`: cPanel's UAPI `Tokens` module, for
 ///   `Authorization: cpanel USER:TOKEN` (or `whm`);
 /// - `GET /api/whoami`: the token's owner, name and scopes, for `Authorization: Bearer TOKEN`;
+/// - `GET /api/health`: `/health` behind the same Bearer authentication (the benchmarks' measure
+///   of what authentication alone costs);
 /// - `POST /secret-scanning/github`, with `--secret-scanning-keys`: GitHub's secret-scanning
 ///   reports, authenticated by their signature, not a token; a leaked token is revoked at once.
 ///
@@ -36,13 +38,15 @@ struct UAPIRoutes: Sendable {
             .add(middleware: IsAuthenticatedMiddleware())
             .get(":function", use: execute)
             .post(":function", use: execute)
-        router.group("api")
+        let api = router.group("api")
             .add(middleware: TokenAuthenticator(bearer))
             .add(middleware: IsAuthenticatedMiddleware())
-            .get("whoami") { _, context in
-                let token = try context.requireIdentity()
-                return Self.json(["owner": token.owner, "name": token.name, "scopes": token.scopes.sorted()])
-            }
+        api.get("whoami") { _, context in
+            let token = try context.requireIdentity()
+            return Self.json(["owner": token.owner, "name": token.name, "scopes": token.scopes.sorted()])
+        }
+        // `/health` behind a token: what authentication alone costs, for the overhead benchmark.
+        api.get("health") { _, _ in Self.json(["status": "ok"]) }
         if let secretScanning {
             router.addSecretScanningRoute(endpoint: secretScanning)
         }

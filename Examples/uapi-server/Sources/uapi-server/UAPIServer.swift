@@ -33,7 +33,8 @@ struct UAPIServer: AsyncParsableCommand {
         // The keys are read before anything starts: a file that does not read is a startup error.
         let keys = try secretScanningKeys.map { path throws(TokenKitError) in try SecretScanningKeys(path: path) }
         let metrics = TokenMetrics()
-        let manager = try options.makeManager(logger: logger, metrics: metrics)
+        let auditLogger = TokenAuditLogger(logger: logger)
+        let manager = try options.makeManager(auditLogger: auditLogger, metrics: metrics)
         // One throttle for both routes, so that failures anywhere add up.
         let throttle = options.throttle()
         let routes = UAPIRoutes(
@@ -60,7 +61,7 @@ struct UAPIServer: AsyncParsableCommand {
         // The manager's background work runs beside the server: last-used writes on their interval
         // and store maintenance. A group stops its services in reverse order, so on SIGINT/SIGTERM
         // the server stops taking requests first, then the manager writes what is still pending.
-        var background: [any Service] = [TokenManagerService(manager)]
+        var background: [any Service] = [TokenManagerService(manager, auditLogger: auditLogger)]
         if let keys {
             // SIGHUP reloads GitHub's keys; trapped now, so that one sent at startup ends nothing.
             let hangups = await UnixSignalsSequence(trapping: .sighup)

@@ -1,5 +1,6 @@
 import ServiceLifecycle
 import TokenKit
+import TokenKitServerSupport
 
 /// Runs a ``TokenKit/TokenManager``'s background work as a swift-service-lifecycle service: it
 /// writes last-used times on their interval and runs store maintenance for the server's life, and
@@ -19,12 +20,18 @@ import TokenKit
 public struct TokenManagerService: Service, CustomStringConvertible {
     /// The manager whose background work runs.
     public let manager: TokenManager
+    /// The audit logger whose held-back failure counts are written when the service stops.
+    public let auditLogger: TokenAuditLogger?
 
     /// Creates the service.
     ///
-    /// - Parameter manager: The manager whose background work runs.
-    public init(_ manager: TokenManager) {
+    /// - Parameters:
+    ///   - manager: The manager whose background work runs.
+    ///   - auditLogger: The manager's `TokenAuditLogger`, if it has one: its held-back failure
+    ///     counts are written at shutdown rather than lost.
+    public init(_ manager: TokenManager, auditLogger: TokenAuditLogger? = nil) {
         self.manager = manager
+        self.auditLogger = auditLogger
     }
 
     /// Runs ``TokenKit/TokenManager/run()`` until graceful shutdown or cancellation, then drains.
@@ -32,6 +39,7 @@ public struct TokenManagerService: Service, CustomStringConvertible {
     /// - Throws: The store's error if the final write of pending uses fails.
     public func run() async throws {
         let manager = manager
+        defer { auditLogger?.flush() }
         try await cancelWhenGracefulShutdown { try await manager.run() }
     }
 

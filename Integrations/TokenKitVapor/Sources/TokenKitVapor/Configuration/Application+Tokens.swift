@@ -59,20 +59,20 @@ extension Application {
             var configuration = configuration
             var sinks: [any TokenAuditSink] = []
             if let sink = configuration.auditSink { sinks.append(sink) }
-            if options.logsAuditEvents {
-                sinks.append(
-                    TokenAuditLogger(
-                        logger: application.logger,
-                        maximumRepeatedFailuresPerSecond: options.maximumRepeatedFailureLinesPerSecond
-                    )
-                )
-            }
+            let auditLogger =
+                options.logsAuditEvents
+                ? TokenAuditLogger(
+                    logger: application.logger,
+                    maximumRepeatedFailuresPerSecond: options.maximumRepeatedFailureLinesPerSecond
+                ) : nil
+            if let auditLogger { sinks.append(auditLogger) }
             if let metrics = options.metrics { sinks.append(metrics) }
             configuration.auditSink = sinks.count <= 1 ? sinks.first : TokenAuditSinks(sinks)
 
             let isFirstUse = application.storage[StateKey.self] == nil
             application.storage[StateKey.self] = State(
                 manager: TokenManager(store: store, configuration: configuration),
+                auditLogger: auditLogger,
                 options: options,
                 throttle: options.throttle.map { FailedAuthenticationThrottle(configuration: $0) },
                 addresses: ClientAddressResolver(
@@ -131,8 +131,13 @@ extension Application {
         }
 
         /// What ``use(_:configuration:options:)`` built, kept in the application's storage.
+        /// The audit logger ``use(_:configuration:options:)`` set up, if any; the lifecycle handler
+        /// flushes its held-back counts at shutdown.
+        var auditLogger: TokenAuditLogger? { state.auditLogger }
+
         private struct State: Sendable {
             let manager: TokenManager
+            let auditLogger: TokenAuditLogger?
             let options: Options
             let throttle: FailedAuthenticationThrottle?
             let addresses: ClientAddressResolver

@@ -1,5 +1,6 @@
 import Synchronization
 import TokenKit
+import TokenKitServerSupport
 import Vapor
 
 /// Runs a ``TokenKit/TokenManager``'s background work — last-used writes on their interval, store
@@ -66,6 +67,8 @@ public final class TokenManagerLifecycleHandler: LifecycleHandler {
                 metadata: ["error": "\(String(describing: error))"]
             )
         }
+        // The last second's held-back failure counts, so that a flood before a restart is counted.
+        if application.tokens.isConfigured { application.tokens.auditLogger?.flush() }
     }
 
     /// Asks the background work to stop, without waiting: for applications shut down with the
