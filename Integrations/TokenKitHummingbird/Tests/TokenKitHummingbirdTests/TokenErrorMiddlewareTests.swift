@@ -114,10 +114,28 @@ struct TokenErrorMiddlewareTests {
         }
     }
 
-    @Test func otherErrorsPassThrough() async throws {
+    /// A 403 answers in the middleware's format with RFC 6750's `insufficient_scope` challenge; a
+    /// 429 keeps its `Retry-After`, as the Vapor adapter answers them.
+    @Test func refusalsAnswerInOneFormat() async throws {
         try await Self.application(throwing: HTTPError(.forbidden, message: "no")).test(.router) { client in
             let response = try await client.execute(uri: "/fail", method: .get)
             #expect(response.status == .forbidden)
+            #expect(response.headers[.wwwAuthenticate] == #"Bearer error="insufficient_scope""#)
+            #expect(String(buffer: response.body).contains(#""code":"insufficient_scope""#))
+        }
+        let throttled = HTTPError(.tooManyRequests, headers: [.retryAfter: "30"], message: "slow down")
+        try await Self.application(throwing: throttled).test(.router) { client in
+            let response = try await client.execute(uri: "/fail", method: .get)
+            #expect(response.status == .tooManyRequests)
+            #expect(response.headers[.retryAfter] == "30")
+            #expect(String(buffer: response.body).contains(#""code":"too_many_requests""#))
+        }
+    }
+
+    @Test func otherErrorsPassThrough() async throws {
+        try await Self.application(throwing: HTTPError(.conflict, message: "no")).test(.router) { client in
+            let response = try await client.execute(uri: "/fail", method: .get)
+            #expect(response.status == .conflict)
             #expect(response.headers[.wwwAuthenticate] == nil)
             #expect(String(buffer: response.body) == #"{"error":{"message":"no"}}"#)
         }

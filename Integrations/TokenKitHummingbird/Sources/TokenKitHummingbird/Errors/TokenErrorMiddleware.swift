@@ -23,8 +23,10 @@ import TokenKit
 ///   and every other 401 — `IsAuthenticatedMiddleware`'s, `requireIdentity()`'s — answer one
 ///   and the same 401 (its body in ``format``, its challenge ``challenge``), so a client cannot
 ///   tell one refusal from another.
-/// - Every other error passes through unchanged: the 403 of `AuthorizationPolicyMiddleware`, the
-///   429 of a throttled client, your own errors.
+/// - A 403 — `AuthorizationPolicyMiddleware`'s, or a token without a scope the authenticator
+///   requires — answers in the same format with `WWW-Authenticate: Bearer error="insufficient_scope"`;
+///   the 429 of a throttled client likewise, keeping its `Retry-After`.
+/// - Every other error passes through unchanged.
 ///
 /// Bodies never hold a secret: TokenKit's errors carry none.
 public struct TokenErrorMiddleware<Context: RequestContext>: RouterMiddleware {
@@ -63,6 +65,11 @@ public struct TokenErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as any HTTPResponseError where error.status == .unauthorized {
             let original = try error.response(from: request, context: context)
             return unauthorized(keeping: original.headers)
+        } catch let error as any HTTPResponseError
+            where error.status == .forbidden || error.status == .tooManyRequests
+        {
+            let original = try error.response(from: request, context: context)
+            return refusal(error.status, keeping: original.headers)
         }
     }
 
@@ -105,6 +112,30 @@ public struct TokenErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         )
     }
 
+    /// A 403 (a scope missing) or 429 (a throttled client) in this middleware's body format; a
+    /// 403 gets the challenge with `error="insufficient_scope"` (RFC 6750), a 429 keeps its
+    /// `Retry-After`.
+    func refusal(_ status: HTTPResponse.Status, keeping headers: HTTPFields) -> Response {
+        var kept = headers
+        kept[.contentType] = nil
+        kept[.contentLength] = nil
+        if status == .forbidden {
+            if kept[.wwwAuthenticate] == nil { kept[.wwwAuthenticate] = "\(challenge) error=\"insufficient_scope\"" }
+            return answer(
+                status: status,
+                code: "insufficient_scope",
+                message: "The API token does not grant the scopes this request requires.",
+                headers: kept
+            )
+        }
+        return answer(
+            status: status,
+            code: "too_many_requests",
+            message: "Too many failed authentication attempts; retry later.",
+            headers: kept
+        )
+    }
+
     private func answer(
         status: HTTPResponse.Status,
         code: String,
@@ -116,6 +147,7 @@ public struct TokenErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         let body: ByteBuffer
         if format.isJSON {
             headers[.contentType] = "application/json; charset=utf-8"
+            // `try?` is safe: two strings always encode; an empty body is only the type's fallback.
             let data = (try? Self.encoder.encode(ErrorBody(error: .init(code: code, message: message)))) ?? Data()
             body = ByteBuffer(bytes: data)
         } else {
