@@ -164,10 +164,10 @@ struct LogScanner {
     /// The payload length the header at `offset` claims, within what the file holds; 0 when the
     /// header is not readable.
     private mutating func claimedPayloadLength(at offset: Int) -> Int {
+        // `try?` is safe: a header that cannot be read costs nothing to check.
         let length = try? bytes(at: offset, count: StoreFileFormat.batchHeaderSize) { header -> Int in
             Int(header.loadUnaligned(fromByteOffset: 4, as: UInt32.self).littleEndian)
         }
-        // `try?` is safe: a header that cannot be read costs nothing to check.
         return min(length.flatMap { $0 } ?? 0, StoreFileFormat.maximumPayload, max(0, end - offset))
     }
 
