@@ -20,19 +20,10 @@ struct SecretScanningRouteTests {
 
     let fixture = Fixture()
     /// The key this test signs with, published as `ours` beside GitHub's sample key.
-    let signer = P256.Signing.PrivateKey()
+    let signer = SecretScanningTestKeys()
 
     func endpoint(maximumBodySize: Int = 1 << 20) throws -> SecretScanningEndpoint {
-        let entries: [[String: Any]] = [
-            [
-                "key_identifier": GitHubSecretScanningSample.keyIdentifier, "key": GitHubSecretScanningSample.publicKey,
-                "is_current": false,
-            ],
-            ["key_identifier": "ours", "key": signer.publicKey.pemRepresentation, "is_current": true],
-        ]
-        let keys = try SecretScanningKeys(
-            document: try JSONSerialization.data(withJSONObject: ["public_keys": entries])
-        )
+        let keys = try signer.keys()
         return SecretScanningEndpoint(
             manager: fixture.manager,
             keys: keys,
@@ -50,9 +41,9 @@ struct SecretScanningRouteTests {
         #"[{"token":"\#(secret)","type":"tokenkit_api_token","url":"https://github.com/o/r/blob/main/.env","source":"content"}]"#
     }
 
-    /// Base64 DER of `body`'s signature with `key`.
-    static func sign(_ body: String, with key: P256.Signing.PrivateKey) throws -> String {
-        try key.signature(for: Data(body.utf8)).derRepresentation.base64EncodedString()
+    /// Base64 DER of `body`'s signature with `keys`.
+    static func sign(_ body: String, with keys: SecretScanningTestKeys) throws -> String {
+        try keys.sign(Data(body.utf8))
     }
 
     /// GitHub's headers, without `Authorization`: GitHub authenticates by signature.
@@ -120,46 +111,11 @@ struct SecretScanningRouteTests {
         #expect(fixture.audit.events.last?.rejection == .revoked)
     }
 
-    /// Every way a report's signature can fail.
-    enum Forgery: String, CaseIterable, Sendable {
-        case tamperedBody
-        case wrongKey
-        case unknownIdentifier
-        case anotherPublishedKey
-        case missingHeaders
-        case missingSignature
-        case missingIdentifier
-        case signatureNotBase64
-        case signatureNotDER
-    }
-
-    @Test(arguments: Forgery.allCases)
-    func aForgedReportIsRefusedAndRevokesNothing(forgery: Forgery) async throws {
+    @Test(arguments: SecretScanningForgery.allCases)
+    func aForgedReportIsRefusedAndRevokesNothing(forgery: SecretScanningForgery) async throws {
         let secret = try await fixture.token()
-        var body = Self.report(secret)
-        var keyIdentifier: String? = "ours"
-        var signature: String? = try Self.sign(body, with: signer)
-        switch forgery {
-        case .tamperedBody:
-            body = body.replacingOccurrences(of: "content", with: "commit")
-        case .wrongKey:
-            signature = try Self.sign(body, with: P256.Signing.PrivateKey())
-        case .unknownIdentifier:
-            keyIdentifier = "unknown"
-        case .anotherPublishedKey:
-            keyIdentifier = GitHubSecretScanningSample.keyIdentifier
-        case .missingHeaders:
-            keyIdentifier = nil
-            signature = nil
-        case .missingSignature:
-            signature = nil
-        case .missingIdentifier:
-            keyIdentifier = nil
-        case .signatureNotBase64:
-            signature = "not base64!"
-        case .signatureNotDER:
-            signature = Data([1, 2, 3]).base64EncodedString()
-        }
+        let forged = try forgery.request(body: Self.report(secret), signedBy: signer)
+        let (body, keyIdentifier, signature) = (forged.body, forged.keyIdentifier, forged.signature)
         try await application().test(.router) { [body, keyIdentifier, signature] client in
             let response = try await client.execute(
                 uri: Self.path,

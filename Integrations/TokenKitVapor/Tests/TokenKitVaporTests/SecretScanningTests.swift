@@ -1,5 +1,4 @@
 import AsyncHTTPClient
-import Crypto
 import Foundation
 import NIOCore
 import Testing
@@ -17,18 +16,11 @@ struct SecretScanningTests {
     static let path = "/secret-scanning/github"
 
     /// The key this test signs with, published as `ours` beside GitHub's sample key.
-    let signer = P256.Signing.PrivateKey()
+    let signer = SecretScanningTestKeys()
 
     /// GitHub's sample key (no longer current) and ours, as GitHub's public-keys document.
     func keys() throws -> SecretScanningKeys {
-        let entries: [[String: Any]] = [
-            [
-                "key_identifier": GitHubSecretScanningSample.keyIdentifier, "key": GitHubSecretScanningSample.publicKey,
-                "is_current": false,
-            ],
-            ["key_identifier": "ours", "key": signer.publicKey.pemRepresentation, "is_current": true],
-        ]
-        return try SecretScanningKeys(document: try JSONSerialization.data(withJSONObject: ["public_keys": entries]))
+        try signer.keys()
     }
 
     /// Runs `body` with an application whose secret-scanning route is `app.tokens`' own, or, with a
@@ -64,8 +56,8 @@ struct SecretScanningTests {
     }
 
     /// Base64 DER of `body`'s signature with `key`.
-    static func sign(_ body: String, with key: P256.Signing.PrivateKey) throws -> String {
-        try key.signature(for: Data(body.utf8)).derRepresentation.base64EncodedString()
+    static func sign(_ body: String, with keys: SecretScanningTestKeys) throws -> String {
+        try keys.sign(Data(body.utf8))
     }
 
     /// GitHub's headers, without `Authorization`: GitHub authenticates by signature.
@@ -153,50 +145,12 @@ struct SecretScanningTests {
         }
     }
 
-    /// Every way a report's signature can fail.
-    enum Forgery: String, CaseIterable, Sendable {
-        case tamperedBody
-        case wrongKey
-        case unknownIdentifier
-        case anotherPublishedKey
-        case missingHeaders
-        case missingSignature
-        case missingIdentifier
-        case signatureNotBase64
-        case signatureNotDER
-        case emptySignature
-    }
-
-    @Test(arguments: Forgery.allCases)
-    func aForgedReportIsRefusedAndRevokesNothing(forgery: Forgery) async throws {
+    @Test(arguments: SecretScanningForgery.allCases)
+    func aForgedReportIsRefusedAndRevokesNothing(forgery: SecretScanningForgery) async throws {
         try await run { test in
             let secret = try await test.manager.create(owner: "alice", name: "ci").secret
-            var body = Self.report(secret)
-            var keyIdentifier: String? = "ours"
-            var signature: String? = try Self.sign(body, with: signer)
-            switch forgery {
-            case .tamperedBody:
-                body = body.replacingOccurrences(of: "content", with: "commit")
-            case .wrongKey:
-                signature = try Self.sign(body, with: P256.Signing.PrivateKey())
-            case .unknownIdentifier:
-                keyIdentifier = "unknown"
-            case .anotherPublishedKey:
-                keyIdentifier = GitHubSecretScanningSample.keyIdentifier
-            case .missingHeaders:
-                keyIdentifier = nil
-                signature = nil
-            case .missingSignature:
-                signature = nil
-            case .missingIdentifier:
-                keyIdentifier = nil
-            case .signatureNotBase64:
-                signature = "not base64!"
-            case .signatureNotDER:
-                signature = Data([1, 2, 3]).base64EncodedString()
-            case .emptySignature:
-                signature = ""
-            }
+            let forged = try forgery.request(body: Self.report(secret), signedBy: signer)
+            let (body, keyIdentifier, signature) = (forged.body, forged.keyIdentifier, forged.signature)
             let response = try await Self.post(test, body, keyIdentifier: keyIdentifier, signature: signature)
             #expect(response.status == .unauthorized)
             #expect(response.headers.first(name: .contentType) == "application/json")
