@@ -112,6 +112,7 @@ public struct TokenStoreConformance: Sendable {
 
     private let makeStore: @Sendable () async throws -> any TokenStore
     private let openSecondHandle: @Sendable (any TokenStore) async throws -> any TokenStore
+    private let validationStaleness: Duration
 
     /// Creates the suite.
     ///
@@ -121,12 +122,20 @@ public struct TokenStoreConformance: Sendable {
     ///     given: a second `FileTokenStore` on the same path, a second connection to the same
     ///     database. For a store whose only handle is the instance itself (``TokenKit/InMemoryTokenStore``),
     ///     return the store.
+    ///   - validationStaleness: How long a change made through one handle may take to reach
+    ///     ``TokenKit/TokenStore/record(forDigest:)`` through the other, for a store that validates
+    ///     from a cache kept fresh within a documented bound (such as `PostgresTokenStore`'s
+    ///     `maximumStaleness`). The two-handle check then waits up to this long for the change,
+    ///     and fails if it has not arrived. Zero, the default, is the protocol's own contract: the
+    ///     next look-up sees it. A handle always sees its own writes at once.
     public init(
         makeStore: @escaping @Sendable () async throws -> any TokenStore,
-        openSecondHandle: @escaping @Sendable (any TokenStore) async throws -> any TokenStore
+        openSecondHandle: @escaping @Sendable (any TokenStore) async throws -> any TokenStore,
+        validationStaleness: Duration = .zero
     ) {
         self.makeStore = makeStore
         self.openSecondHandle = openSecondHandle
+        self.validationStaleness = validationStaleness
     }
 
     /// Runs every check, stopping at the first failure.
@@ -142,7 +151,7 @@ public struct TokenStoreConformance: Sendable {
     ///   fails where the contract says it must succeed.
     public func run(_ check: Check) async throws {
         let store = try await makeStore()
-        let context = try Context(check: check, store: store)
+        let context = try Context(check: check, store: store, validationStaleness: validationStaleness)
         switch check {
         case .insertAndLookUp: try await context.insertAndLookUp()
         case .missingRecords: try await context.missingRecords()

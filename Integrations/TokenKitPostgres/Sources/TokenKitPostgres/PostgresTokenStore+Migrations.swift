@@ -1,0 +1,63 @@
+import PostgresNIO
+import TokenKit
+
+extension PostgresTokenStore {
+    /// Creates TokenKit's tables in the configured schema, or upgrades them, and returns the
+    /// schema version they are at.
+    ///
+    /// Call it once at start-up, before the store's first use; it does nothing when the tables are
+    /// up to date. Instances that start at once may all call it: one transaction, under an
+    /// advisory lock, applies each migration once and records it in `tokenkit_migrations`.
+    ///
+    /// - Returns: The schema version after migrating.
+    /// - Throws: ``TokenKit/TokenKitError/Code/invalidConfiguration`` when the database holds a
+    ///   newer schema than this version of the package knows (upgrade it); a storage error when
+    ///   the database refuses, such as ``TokenKit/TokenKitError/Code/permissionDenied`` for a user
+    ///   that may not create tables.
+    @discardableResult
+    public func migrate() async throws(TokenKitError) -> Int {
+        let schema = self.schema
+        let logger = session.logger
+        return try await session.transaction("migrating TokenKit's tables") { connection in
+            try await connection.query(
+                "SELECT pg_advisory_xact_lock(hashtextextended(\(schema.migrationLockKey), 0))",
+                logger: logger
+            )
+            try await connection.query(
+                PostgresQuery(
+                    unsafeSQL: """
+                        CREATE TABLE IF NOT EXISTS \(schema.migrations) (
+                            version     integer PRIMARY KEY,
+                            description text        NOT NULL,
+                            applied_at  timestamptz NOT NULL DEFAULT now()
+                        )
+                        """
+                ),
+                logger: logger
+            )
+            var current: Int32 = 0
+            let rows = try await connection.query(
+                "SELECT coalesce(max(version), 0)::int4 FROM \(unescaped: schema.migrations)",
+                logger: logger
+            )
+            for try await version in rows.decode(Int32.self) { current = version }
+            guard current <= schema.latestVersion else {
+                throw TokenKitError(
+                    .invalidConfiguration,
+                    "TokenKit's tables in schema \(schema.name) are at version \(current), newer than this TokenKitPostgres knows (\(schema.latestVersion)): upgrade TokenKitPostgres."
+                )
+            }
+            for migration in schema.migrationList where migration.version > current {
+                for statement in migration.statements {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
+                try await connection.query(
+                    "INSERT INTO \(unescaped: schema.migrations) (version, description) VALUES (\(migration.version), \(migration.description))",
+                    logger: logger
+                )
+                current = migration.version
+            }
+            return Int(current)
+        }
+    }
+}
