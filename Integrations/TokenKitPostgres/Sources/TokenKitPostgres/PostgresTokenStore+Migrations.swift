@@ -17,13 +17,16 @@ extension PostgresTokenStore {
     @discardableResult
     public func migrate() async throws(TokenKitError) -> Int {
         let schema = self.schema
+        let session = self.session
         let logger = session.logger
         return try await session.transaction("migrating TokenKit's tables") { connection in
-            try await connection.query(
+            try await session.execute(
+
                 "SELECT pg_advisory_xact_lock(hashtextextended(\(schema.migrationLockKey), 0))",
-                logger: logger
+                on: connection
             )
-            try await connection.query(
+            try await session.execute(
+
                 PostgresQuery(
                     unsafeSQL: """
                         CREATE TABLE IF NOT EXISTS \(schema.migrations) (
@@ -33,12 +36,12 @@ extension PostgresTokenStore {
                         )
                         """
                 ),
-                logger: logger
+                on: connection
             )
             var current: Int32 = 0
-            let rows = try await connection.query(
+            let rows = try await session.query(
                 "SELECT coalesce(max(version), 0)::int4 FROM \(unescaped: schema.migrations)",
-                logger: logger
+                on: connection
             )
             for try await version in rows.decode(Int32.self) { current = version }
             guard current <= schema.latestVersion else {
@@ -49,11 +52,12 @@ extension PostgresTokenStore {
             }
             for migration in schema.migrationList where migration.version > current {
                 for statement in migration.statements {
-                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                    try await session.execute(PostgresQuery(unsafeSQL: statement), on: connection)
                 }
-                try await connection.query(
+                try await session.execute(
+
                     "INSERT INTO \(unescaped: schema.migrations) (version, description) VALUES (\(migration.version), \(migration.description))",
-                    logger: logger
+                    on: connection
                 )
                 current = migration.version
             }

@@ -12,12 +12,14 @@ extension PostgresTokenStore {
         let createdAt = try PostgresTimestamp(record.createdAt)
         _ = try await writeTransaction("creating a token", owner: record.owner) { connection in
             do {
-                try await connection.query(
+                try await self.session.execute(
+
                     PostgresQuery(
-                        unsafeSQL: "INSERT INTO \(tokens) (\(TokenRow.columns)) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                        unsafeSQL:
+                            "INSERT INTO \(tokens) (\(TokenRow.columns)) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
                         binds: bindings
                     ),
-                    logger: self.session.logger
+                    on: connection
                 )
             } catch let error where PostgresErrorMapping.sqlState(of: error) == PostgresErrorMapping.uniqueViolation {
                 if PostgresErrorMapping.constraint(of: error) == PostgresSchema.duplicateNameConstraint {
@@ -26,14 +28,14 @@ extension PostgresTokenStore {
                 throw TokenKitError.duplicateToken(id: record.id)
             }
             if let limit = maximumLiveTokensPerOwner {
-                let rows = try await connection.query(
+                let rows = try await self.session.query(
                     """
                     SELECT count(*) FROM \(unescaped: tokens)
                      WHERE owner = \(record.owner) AND id <> \(record.id.description)
                        AND (revoked_at IS NULL OR revoked_at > \(createdAt))
                        AND (expires_at IS NULL OR expires_at > \(createdAt))
                     """,
-                    logger: self.session.logger
+                    on: connection
                 )
                 for try await live in rows.decode(Int64.self) where live >= limit {
                     throw TokenKitError.tokenLimitReached(owner: record.owner, limit: limit)
@@ -50,13 +52,13 @@ extension PostgresTokenStore {
             let renamed: [TokenRecord]
             do {
                 renamed = try await Self.records(
-                    from: connection.query(
+                    from: self.session.query(
                         """
                         UPDATE \(unescaped: tokens) SET name = \(newName)
                          WHERE owner = \(owner) AND name = \(name) AND revoked_at IS NULL
                         RETURNING \(unescaped: TokenRow.columns)
                         """,
-                        logger: self.session.logger
+                        on: connection
                     )
                 )
             } catch let error where PostgresErrorMapping.sqlState(of: error) == PostgresErrorMapping.uniqueViolation {
@@ -88,7 +90,7 @@ extension PostgresTokenStore {
             // The record, and the records of its lineage still in grace at `date` that it replaced
             // (TokenStoreRules.precedes): all of them when it holds its name, otherwise those
             // created no later than it. The CTE reads the rows as they were before the update.
-            let rows = try await connection.query(
+            let rows = try await self.session.query(
                 """
                 WITH target AS (SELECT id, owner, lineage_id, created_at, revoked_at FROM \(unescaped: tokens) WHERE id = \(id.description))
                 UPDATE \(unescaped: tokens) t
@@ -100,7 +102,7 @@ extension PostgresTokenStore {
                             AND (r.revoked_at IS NULL OR t.created_at <= r.created_at)))
                 RETURNING \(unescaped: TokenRow.aliasedColumns), t.id = r.id
                 """,
-                logger: self.session.logger
+                on: connection
             )
             return try await Self.lineageRows(from: rows)
         }
@@ -111,7 +113,8 @@ extension PostgresTokenStore {
     public func setDisabled(owner: String, name: String, at date: Date?, now: Date) async throws -> LineageChange {
         let disabledAt = try date.map { date throws(TokenKitError) in try PostgresTimestamp(date) }
         let lineageAt = try PostgresTimestamp(now)
-        return try await lineageWrite(date == nil ? "enabling a token" : "disabling a token", owner: owner, name: name) {
+        return try await lineageWrite(date == nil ? "enabling a token" : "disabling a token", owner: owner, name: name)
+        {
             """
             UPDATE \(unescaped: schema.tokens) t
                SET disabled_at = CASE WHEN \(disabledAt)::timestamptz IS NULL THEN NULL
@@ -168,9 +171,9 @@ extension PostgresTokenStore {
         let tokens = schema.tokens
         let deleted = try await writeTransaction("deleting a token", owner: nil) { connection in
             try await Self.records(
-                from: connection.query(
+                from: self.session.query(
                     "DELETE FROM \(unescaped: tokens) WHERE id = \(id.description) RETURNING \(unescaped: TokenRow.columns)",
-                    logger: self.session.logger
+                    on: connection
                 )
             )
         }
@@ -191,25 +194,27 @@ extension PostgresTokenStore {
         let hook = configuration.afterFirstWriteOfRotation
         let records = try await writeTransaction("rotating a token", owner: owner) { connection in
             let previous = try await Self.records(
-                from: connection.query(
+                from: self.session.query(
                     """
                     UPDATE \(unescaped: tokens) SET revoked_at = \(revokedAt)
                      WHERE owner = \(owner) AND name = \(name) AND revoked_at IS NULL
                     RETURNING \(unescaped: TokenRow.columns)
                     """,
-                    logger: self.session.logger
+                    on: connection
                 )
             )
             guard let previous = previous.first else { throw TokenKitError.tokenNotFound(owner: owner, name: name) }
             try await hook?(connection)
             let next = TokenStoreRules.successor(of: previous, successor)
             do {
-                try await connection.query(
+                try await self.session.execute(
+
                     PostgresQuery(
-                        unsafeSQL: "INSERT INTO \(tokens) (\(TokenRow.columns)) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                        unsafeSQL:
+                            "INSERT INTO \(tokens) (\(TokenRow.columns)) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
                         binds: try TokenRow.bindings(of: next)
                     ),
-                    logger: self.session.logger
+                    on: connection
                 )
             } catch let error where PostgresErrorMapping.sqlState(of: error) == PostgresErrorMapping.uniqueViolation {
                 throw TokenKitError.duplicateToken(id: next.id)
@@ -217,7 +222,9 @@ extension PostgresTokenStore {
             // Only the previous record changed; the new one is announced to nobody (no cache
             // holds an absence). It is listed first for the return value below.
             return [next, previous]
-        } announcing: { records in [records[1].digest] }
+        } announcing: { records in
+            [records[1].digest]
+        }
         return LineageChange(token: records[0], predecessors: [records[1]])
     }
 
@@ -226,16 +233,16 @@ extension PostgresTokenStore {
         let tokens = schema.tokens
         return try await writeTransaction("revoking an account's tokens", owner: owner) { connection in
             try await Self.records(
-                from: connection.query(
+                from: self.session.query(
                     """
                     UPDATE \(unescaped: tokens) SET revoked_at = \(revokedAt)
                      WHERE owner = \(owner) AND (revoked_at IS NULL OR revoked_at > \(revokedAt))
                     RETURNING \(unescaped: TokenRow.columns)
                     """,
-                    logger: self.session.logger
+                    on: connection
                 )
             )
-        }
+        }.sorted(by: TokenStoreRules.isOlder)
     }
 
     public func purge(before cutoff: Date) async throws -> [TokenRecord] {
@@ -243,9 +250,9 @@ extension PostgresTokenStore {
         let tokens = schema.tokens
         return try await writeTransaction("purging tokens", owner: nil) { connection in
             try await Self.records(
-                from: connection.query(
+                from: self.session.query(
                     "DELETE FROM \(unescaped: tokens) WHERE revoked_at <= \(at) OR expires_at <= \(at) RETURNING \(unescaped: TokenRow.columns)",
-                    logger: self.session.logger
+                    on: connection
                 )
             )
         }
@@ -260,7 +267,7 @@ extension PostgresTokenStore {
         let tokens = schema.tokens
         _ = try await writeTransaction("recording token use", owner: nil) { connection in
             try await Self.records(
-                from: connection.query(
+                from: self.session.query(
                     """
                     UPDATE \(unescaped: tokens) t SET last_used_at = u.used_at
                       FROM unnest(\(ids)::text[], \(dates)::timestamptz[]) AS u(id, used_at)
@@ -268,7 +275,7 @@ extension PostgresTokenStore {
                        AND (t.last_used_at IS NULL OR t.last_used_at < u.used_at)
                     RETURNING \(unescaped: TokenRow.aliasedColumns)
                     """,
-                    logger: self.session.logger
+                    on: connection
                 )
             )
         }
@@ -310,14 +317,15 @@ extension PostgresTokenStore {
     ) async throws(TokenKitError) -> [TokenRecord] {
         try await session.transaction(operation) { connection in
             if let lockKey {
-                try await connection.query(
+                try await self.session.execute(
+
                     "SELECT pg_advisory_xact_lock(hashtextextended(\(lockKey), 0))",
-                    logger: self.session.logger
+                    on: connection
                 )
             }
             let records = try await body(connection)
             for payload in ChangeMessage.payloads(forChanged: announcing(records)) {
-                try await connection.query("SELECT pg_notify(\(channel), \(payload))", logger: self.session.logger)
+                try await self.session.execute("SELECT pg_notify(\(channel), \(payload))", on: connection)
             }
             return records
         }
@@ -341,7 +349,7 @@ extension PostgresTokenStore {
         query.binds.append(name)
         let finalQuery = query
         let rows = try await writeTransaction(operation, owner: owner) { connection in
-            try await Self.lineageRows(from: connection.query(finalQuery, logger: self.session.logger))
+            try await Self.lineageRows(from: self.session.query(finalQuery, on: connection))
         }
         guard let change = Self.lineageChange(rows, holderID: nil) else {
             throw TokenKitError.tokenNotFound(owner: owner, name: name)

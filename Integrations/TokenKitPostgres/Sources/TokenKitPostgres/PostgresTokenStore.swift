@@ -102,17 +102,18 @@ public final class PostgresTokenStore: TokenStore, Service {
         try identity.check()
         let metadata = schema.metadata
         let stored = try await session.withConnection("recording the hasher") { connection -> TokenHasherIdentity? in
-            try await connection.query(
+            try await self.session.execute(
+
                 """
                 INSERT INTO \(unescaped: metadata) (id, hasher_algorithm, key_fingerprint)
                 VALUES (1, \(identity.algorithm), \(identity.keyFingerprint))
                 ON CONFLICT (id) DO NOTHING
                 """,
-                logger: self.session.logger
+                on: connection
             )
-            let rows = try await connection.query(
+            let rows = try await self.session.query(
                 "SELECT hasher_algorithm, key_fingerprint FROM \(unescaped: metadata) WHERE id = 1",
-                logger: self.session.logger
+                on: connection
             )
             for try await (algorithm, fingerprint) in rows.decode((String, String).self) {
                 return TokenHasherIdentity(algorithm: algorithm, keyFingerprint: fingerprint)
@@ -120,7 +121,10 @@ public final class PostgresTokenStore: TokenStore, Service {
             return nil
         }
         guard let stored else {
-            throw TokenKitError(.storageFailure, "The hasher identity was written but does not read back from \(metadata).")
+            throw TokenKitError(
+                .storageFailure,
+                "The hasher identity was written but does not read back from \(metadata)."
+            )
         }
         guard stored == identity else {
             throw TokenKitError.hasherMismatch(stored: stored, given: identity)
@@ -168,9 +172,12 @@ public final class PostgresTokenStore: TokenStore, Service {
     }
 
     public func records(expiringBetween start: Date, and end: Date) async throws -> [TokenRecord] {
-        guard start < end else { return [] }
-        let from = try PostgresTimestamp(start)
-        let to = try PostgresTimestamp(end)
+        // Bounds outside the storable dates (such as `.distantFuture`) select what the range
+        // inside them does; the bounds are only compared, never stored.
+        let range = TokenStoreRules.dateRange
+        guard start < end, start <= range.upperBound, end > range.lowerBound else { return [] }
+        let from = try PostgresTimestamp(TokenStoreRules.normalized(max(start, range.lowerBound)))
+        let to = try PostgresTimestamp(TokenStoreRules.normalized(min(end, range.upperBound)))
         return try await selectRecords(
             "listing expiring tokens",
             """
@@ -183,9 +190,10 @@ public final class PostgresTokenStore: TokenStore, Service {
     }
 
     /// Runs one `SELECT` of records.
-    private func selectRecords(_ operation: String, _ query: PostgresQuery) async throws(TokenKitError) -> [TokenRecord] {
+    private func selectRecords(_ operation: String, _ query: PostgresQuery) async throws(TokenKitError) -> [TokenRecord]
+    {
         try await session.withConnection(operation) { connection in
-            try await Self.records(from: connection.query(query, logger: self.session.logger))
+            try await Self.records(from: self.session.query(query, on: connection))
         }
     }
 

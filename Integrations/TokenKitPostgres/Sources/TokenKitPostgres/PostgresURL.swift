@@ -54,7 +54,9 @@ public struct PostgresURL: Sendable, CustomStringConvertible {
             throw invalid("the scheme must be postgres or postgresql")
         }
         guard let host = components.host, !host.isEmpty else { throw invalid("it names no host") }
-        guard let user = components.user?.removingPercentEncoding, !user.isEmpty else { throw invalid("it names no user") }
+        guard let user = components.user?.removingPercentEncoding, !user.isEmpty else {
+            throw invalid("it names no user")
+        }
         let database = String(components.path.drop(while: { $0 == "/" }))
         guard !database.isEmpty, !database.contains("/") else { throw invalid("it names no database") }
         let port = components.port ?? 5432

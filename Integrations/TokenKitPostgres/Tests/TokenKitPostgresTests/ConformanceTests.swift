@@ -5,7 +5,9 @@ import TokenKitTesting
 
 /// The whole TokenStore contract, with two instances (two pools, two change feeds) on one schema
 /// as the two handles.
-@Suite(.enabled(if: TestDatabase.isConfigured, "set TOKENKIT_POSTGRES_URL (Scripts/postgres-cluster.sh run swift test)"))
+@Suite(
+    .enabled(if: TestDatabase.isConfigured, "set TOKENKIT_POSTGRES_URL (Scripts/postgres-cluster.sh run swift test)")
+)
 struct ConformanceTests {
     @Test(arguments: TokenStoreConformance.Check.allCases)
     func conformance(_ check: TokenStoreConformance.Check) async throws {

@@ -3,6 +3,7 @@ import Logging
 import PostgresNIO
 import Testing
 import TokenKit
+
 @testable import TokenKitPostgres
 
 /// The PostgreSQL server the tests use: `TOKENKIT_POSTGRES_URL`, which `Scripts/postgres-cluster.sh run`
@@ -68,17 +69,40 @@ enum TestDatabase {
             } catch {
                 outcome = .failure(error)
             }
-            // The server may be gone (a test stopped it): dropping the schema is then moot.
-            _ = try? await withTimeout(.seconds(5)) {
-                try await clients[0].query("DROP SCHEMA \(unescaped: schema) CASCADE")
+            // The server may be gone (a test stopped it): dropping the schema is then moot, and
+            // the store's session gives up after its timeout.
+            _ = try? await stores[0].session.withConnection("dropping the test schema") { connection in
+                try await stores[0].session.execute("DROP SCHEMA \(unescaped: schema) CASCADE", on: connection)
             }
             group.cancelAll()
             return try outcome.get()
         }
     }
 
+    /// Validates `issued` through `manager` (over `store`) until `store` holds the token in
+    /// memory: the first validation records a first use, which changes the record, and a look-up
+    /// while the feed is briefly stale (a loaded machine) keeps nothing.
+    static func validateUntilCached(
+        _ issued: IssuedToken,
+        manager: TokenManager,
+        store: PostgresTokenStore
+    ) async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while true {
+            if case .hit = store.cache.lookup(issued.record.digest, now: .now) { return }
+            guard ContinuousClock.now < deadline else {
+                throw TokenKitError(.storageFailure, "the token was not kept in memory within 10 seconds")
+            }
+            #expect(try await manager.validate(issued.secret).record != nil)
+            try await Task.sleep(for: .milliseconds(2))
+        }
+    }
+
     /// Waits until `store`'s change feed has proved its freshness.
-    static func waitUntilServingFromMemory(_ store: PostgresTokenStore, within limit: Duration = .seconds(15)) async throws {
+    static func waitUntilServingFromMemory(
+        _ store: PostgresTokenStore,
+        within limit: Duration = .seconds(15)
+    ) async throws {
         let deadline = ContinuousClock.now + limit
         while !store.isServingFromMemory {
             guard ContinuousClock.now < deadline else {
@@ -114,26 +138,65 @@ struct PrivateServer: Sendable {
     let url: PostgresURL
 
     /// Makes and starts a server in a new temporary folder.
-    static func start() throws -> PrivateServer {
-        let script = try #require(TestDatabase.clusterScript, "TOKENKIT_POSTGRES_CLUSTER is not set; run the tests through Scripts/postgres-cluster.sh run")
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tokenkit-pg-\(TokenID.random())").path
-        try run(script, "create", directory)
-        try run(script, "start", directory)
-        let port = try String(contentsOfFile: directory + "/port", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-        return PrivateServer(directory: directory, url: try PostgresURL(parsing: "postgres://postgres@127.0.0.1:\(port)/postgres"))
+    static func start() async throws -> PrivateServer {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tokenkit-pg-\(TokenID.random())")
+            .path
+        try await run("create", directory)
+        try await run("start", directory)
+        let port = try String(contentsOfFile: directory + "/port", encoding: .utf8).trimmingCharacters(
+            in: .whitespacesAndNewlines
+        )
+        return PrivateServer(
+            directory: directory,
+            url: try PostgresURL(parsing: "postgres://postgres@127.0.0.1:\(port)/postgres")
+        )
     }
 
-    func stop() throws { try Self.run(try #require(TestDatabase.clusterScript), "stop", directory) }
-    func restart() throws { try Self.run(try #require(TestDatabase.clusterScript), "start", directory) }
-    func destroy() { _ = try? Self.run(TestDatabase.clusterScript ?? "", "destroy", directory) }
+    /// Runs `body` with a new server, and removes the server afterwards, whatever happens.
+    static func with(_ body: (PrivateServer) async throws -> Void) async throws {
+        let server = try await start()
+        do {
+            try await body(server)
+        } catch {
+            await server.destroy()
+            throw error
+        }
+        await server.destroy()
+    }
 
-    private static func run(_ script: String, _ arguments: String...) throws {
+    func stop() async throws { try await Self.run("stop", directory) }
+    func restart() async throws { try await Self.run("start", directory) }
+    func destroy() async { _ = try? await Self.run("destroy", directory) }
+
+    /// Runs the cluster script without blocking a thread of the concurrency pool.
+    private static func run(_ arguments: String...) async throws {
+        let script = try #require(
+            TestDatabase.clusterScript,
+            "TOKENKIT_POSTGRES_CLUSTER is not set; run the tests through Scripts/postgres-cluster.sh run"
+        )
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [script] + arguments
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
+        // A child inherits the signals this process's threads block; PostgreSQL's server needs
+        // them (its start-up waits for a signal), so the script runs with none blocked, and
+        // without the descriptors this process holds open (the server, a daemon, would keep
+        // them open after the script has ended).
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments =
+            [
+                "python3", "-c",
+                "import os, signal, sys; signal.pthread_sigmask(signal.SIG_SETMASK, []); os.closerange(3, 65536); os.execvp(sys.argv[1], sys.argv[1:])",
+                "/bin/bash", script,
+            ] + arguments
+        let status = try await withCheckedThrowingContinuation {
+            (continuation: CheckedContinuation<Int32, any Error>) in
+            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
+            do {
+                try process.run()
+            } catch {
+                process.terminationHandler = nil
+                continuation.resume(throwing: error)
+            }
+        }
+        guard status == 0 else {
             throw TokenKitError(.storageFailure, "postgres-cluster.sh \(arguments.joined(separator: " ")) failed")
         }
     }

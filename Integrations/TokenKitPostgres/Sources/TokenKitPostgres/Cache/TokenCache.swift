@@ -27,8 +27,9 @@ final class TokenCache: Sendable {
     struct State {
         /// The records, by digest.
         var records: [TokenDigest: TokenRecord] = [:]
-        /// Digests in the order they were kept; the oldest is forgotten first.
-        var order: [TokenDigest?]
+        /// Digests in the order they were kept, growing up to the capacity; then the oldest is
+        /// forgotten first.
+        var order: [TokenDigest] = []
         /// Where the next kept digest goes in ``order``.
         var next = 0
         /// Counts every forgetting; a look-up's answer is kept only if it did not change meanwhile.
@@ -46,7 +47,7 @@ final class TokenCache: Sendable {
     /// An empty cache, stale until the feed's first heartbeat comes back.
     init(capacity: Int) {
         self.capacity = capacity
-        state = Mutex(State(order: Array(repeating: nil, count: capacity)))
+        state = Mutex(State())
     }
 
     /// Looks `digest` up as of `now`.
@@ -64,17 +65,20 @@ final class TokenCache: Sendable {
         guard capacity > 0 else { return }
         state.withLock { state in
             guard state.epoch == epoch, state.records[record.digest] == nil else { return }
-            if let oldest = state.order[state.next] {
-                state.records[oldest] = nil
+            if state.order.count < capacity {
+                state.order.append(record.digest)
+            } else {
+                state.records[state.order[state.next]] = nil
+                state.order[state.next] = record.digest
+                state.next = (state.next + 1) % capacity
             }
-            state.order[state.next] = record.digest
-            state.next = (state.next + 1) % capacity
             state.records[record.digest] = record
         }
     }
 
     /// Forgets the records with these digests: they changed.
-    func forget(_ digests: some Sequence<TokenDigest>) {
+    func forget(_ digests: [TokenDigest]) {
+        if digests.isEmpty { return }
         state.withLock { state in
             state.epoch &+= 1
             for digest in digests {
@@ -88,7 +92,7 @@ final class TokenCache: Sendable {
         state.withLock { state in
             state.epoch &+= 1
             state.records.removeAll(keepingCapacity: true)
-            for index in state.order.indices { state.order[index] = nil }
+            state.order.removeAll()
             state.next = 0
         }
     }

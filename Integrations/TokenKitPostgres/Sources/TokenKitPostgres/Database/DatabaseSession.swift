@@ -1,4 +1,5 @@
 import Logging
+import NIOCore
 import PostgresNIO
 import Synchronization
 import TokenKit
@@ -17,10 +18,13 @@ struct DatabaseSession: Sendable {
 
     /// Runs `body` with a pooled connection, and fails it after ``timeout``.
     ///
-    /// postgres-nio cancels a wait for a connection when the task is cancelled, but not a
-    /// statement already sent. So at the timeout this closes the connection it leased: a paused or
-    /// unreachable server cannot hold a caller longer than the timeout. PostgreSQL rolls back an
-    /// open transaction of a closed connection.
+    /// The call is not cut short when the calling task is cancelled: a statement already sent
+    /// runs to its end anyway (postgres-nio does not cancel one), so the caller learns how it
+    /// ended — and `TokenManager.run()`'s last write of last-used times, made while its task is
+    /// being cancelled at shutdown, still happens. The timeout bounds the wait: at the timeout
+    /// the call closes the connection it leased, which fails the statement in flight and makes
+    /// PostgreSQL roll back an open transaction, so a paused or unreachable server cannot hold a
+    /// caller longer.
     ///
     /// - Throws: ``TokenKitError``: the error `body` throws, mapped, or a storage error for the
     ///   timeout or a failed connection.
@@ -28,49 +32,71 @@ struct DatabaseSession: Sendable {
         _ operation: String,
         _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
     ) async throws(TokenKitError) -> Result {
-        let leased = LeasedConnection()
+        let lease = Lease()
         let client = self.client
         let timeout = self.timeout
         do {
-            return try await withThrowingTaskGroup(of: Outcome<Result>.self) { group in
-                group.addTask {
-                    let result = try await client.withConnection { connection in
-                        leased.slot.withLock { $0 = connection }
-                        defer { leased.slot.withLock { $0 = nil } }
-                        return try await body(connection)
+            return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Result, any Error>) in
+                let answer = Answer(continuation)
+                // Not a child task, so that the caller's cancellation does not reach the pool's
+                // lease or the statements. It ends when its statements end; the caller waits for
+                // it, or for the timeout, whichever comes first.
+                let call = Task {
+                    do {
+                        var attempt = 1
+                        while true {
+                            do {
+                                let result = try await client.withConnection { connection in
+                                    // The pool may hand out a connection that has just closed
+                                    // (a server restart, a terminated session) before it learns
+                                    // of the close: nothing was sent on it, so take another.
+                                    guard !connection.isClosed else { throw ConnectionClosed() }
+                                    try lease.begin(with: connection)
+                                    // Ended before the pool gets the connection back, so that a
+                                    // timeout can no longer close it under its next user.
+                                    defer { lease.end() }
+                                    return try await body(connection)
+                                }
+                                answer.give(.success(result))
+                                return
+                            } catch is ConnectionClosed where attempt < 3 && !lease.hasBegun {
+                                attempt += 1
+                                await Task.yield()
+                            }
+                        }
+                    } catch {
+                        answer.give(.failure(lease.hasTimedOut ? DatabaseTimeout(timeout: timeout) : error))
                     }
-                    return .finished(result)
                 }
-                group.addTask {
-                    try await Task.sleep(for: timeout)
-                    return .timedOut
+                // At the timeout: close the connection the call holds (which fails its statement)
+                // or cancel its wait for one, and answer the caller. postgres-nio leaves a statement
+                // sent on a connection that has just closed waiting forever; the caller does not
+                // wait for it.
+                let loop = PostgresClient.defaultEventLoopGroup.any()
+                let timer = loop.scheduleTask(in: .nanoseconds(timeout.nanoseconds)) {
+                    lease.timeOut()
+                    call.cancel()
+                    answer.give(.failure(DatabaseTimeout(timeout: timeout)))
                 }
-                // The first child to finish decides; the other is cancelled.
-                guard let first = try await group.next() else { throw DatabaseTimeout(timeout: timeout) }
-                switch first {
-                case .finished(let result):
-                    group.cancelAll()
-                    return result
-                case .timedOut:
-                    group.cancelAll()
-                    if let connection = leased.slot.withLock({ $0 }) {
-                        // Closing fails the statement in flight, so the call above returns; a close
-                        // that fails leaves a connection that is closed anyway.
-                        try? await connection.close()
-                    }
-                    throw DatabaseTimeout(timeout: timeout)
-                }
+                answer.onAnswer { timer.cancel() }
             }
         } catch {
             throw PostgresErrorMapping.map(error, during: operation)
         }
     }
 
+    /// Runs a statement on `connection` and returns its rows, after checking that the connection
+    /// is open: postgres-nio never answers a statement sent on a closed connection.
+    func query(_ query: PostgresQuery, on connection: PostgresConnection) async throws -> PostgresRowSequence {
+        guard !connection.isClosed else { throw ConnectionClosed() }
+        return try await connection.query(query, logger: logger)
+    }
+
     /// Runs `body` in one transaction (`BEGIN` … `COMMIT`), rolled back if it throws; tries it
     /// again from the start after a serialization failure or deadlock.
     ///
     /// - Throws: ``TokenKitError``; a storage error that says the outcome is unknown when the
-    ///   connection fails during `COMMIT`.
+    ///   connection fails or the timeout passes while the transaction runs or commits.
     func transaction<Result: Sendable>(
         _ operation: String,
         _ body: @escaping @Sendable (PostgresConnection) async throws -> Result
@@ -83,6 +109,9 @@ struct DatabaseSession: Sendable {
                 }
             } catch let error where attempt < maximumAttempts && isRetryable(error) {
                 attempt += 1
+            } catch let error where error.underlyingError is DatabaseTimeout {
+                // The connection was closed at some point of the transaction, maybe during COMMIT.
+                throw PostgresErrorMapping.map(OutcomeUnknown(underlyingError: error), during: operation)
             }
         }
     }
@@ -91,24 +120,41 @@ struct DatabaseSession: Sendable {
         on connection: PostgresConnection,
         _ body: @Sendable (PostgresConnection) async throws -> Result
     ) async throws -> Result {
-        try await connection.query("BEGIN", logger: logger)
+        try await execute("BEGIN", on: connection)
         let result: Result
         do {
             result = try await body(connection)
         } catch {
             // A failed rollback means a broken connection, which PostgreSQL rolls back itself;
             // the error that matters is the body's.
-            _ = try? await connection.query("ROLLBACK", logger: logger)
+            if !connection.isClosed { try? await execute("ROLLBACK", on: connection) }
             throw error
         }
+        let tag: String
         do {
-            try await connection.query("COMMIT", logger: logger)
-        } catch let error as PSQLError where error.code == .server {
-            throw error  // PostgreSQL answered: the transaction did not commit.
+            guard !connection.isClosed else { throw ConnectionClosed() }
+            tag = try await connection.query("COMMIT", logger: logger).get().metadata.command
+        } catch let error as PSQLError where error.code == .server && error.serverInfo?[.severity] == "ERROR" {
+            throw error  // PostgreSQL answered with an error: the transaction did not commit.
         } catch {
+            // The connection failed, or the server ended the session (FATAL), after COMMIT was
+            // sent: the transaction may have committed.
             throw OutcomeUnknown(underlyingError: error)
         }
+        // PostgreSQL answers COMMIT of a failed transaction with ROLLBACK, and no error.
+        guard tag == "COMMIT" else {
+            throw TokenKitError(
+                .storageFailure,
+                "PostgreSQL rolled the transaction back (\(tag)) instead of committing it."
+            )
+        }
         return result
+    }
+
+    /// Runs a statement and reads all its rows: a statement's errors surface while its rows are
+    /// read, so a statement whose rows go unread could fail unnoticed.
+    func execute(_ query: PostgresQuery, on connection: PostgresConnection) async throws {
+        for try await _ in try await self.query(query, on: connection) {}
     }
 
     private func isRetryable(_ error: TokenKitError) -> Bool {
@@ -119,13 +165,112 @@ struct DatabaseSession: Sendable {
     }
 }
 
-/// How ``DatabaseSession/withConnection(_:_:)``'s race ended.
-private enum Outcome<Result: Sendable>: Sendable {
-    case finished(Result)
-    case timedOut
+/// The connection a call holds, so that its timeout can close it — that connection, and only
+/// while the call holds it.
+private final class Lease: Sendable {
+    private enum State {
+        case waiting
+        case holding(PostgresConnection)
+        case ended
+        case timedOut
+    }
+
+    private let state = Mutex(State.waiting)
+
+    /// The call got `connection`; throws if the timeout passed while it waited.
+    func begin(with connection: PostgresConnection) throws {
+        let timedOut = state.withLock { state in
+            if case .timedOut = state { return true }
+            state = .holding(connection)
+            return false
+        }
+        if timedOut { throw CancellationError() }
+    }
+
+    /// Whether the call got a connection that was open.
+    var hasBegun: Bool {
+        state.withLock { state in
+            if case .waiting = state { return false }
+            return true
+        }
+    }
+
+    /// Whether the timeout passed.
+    var hasTimedOut: Bool {
+        state.withLock { state in
+            if case .timedOut = state { return true }
+            return false
+        }
+    }
+
+    /// The call is done with its connection.
+    func end() {
+        state.withLock { $0 = .ended }
+    }
+
+    /// The timeout passed: closes the connection the call holds, if it holds one.
+    func timeOut() {
+        state.withLock { state in
+            if case .holding(let connection) = state {
+                // Closing (without waiting) fails the statement in flight; the pool drops the
+                // closed connection.
+                _ = connection.close() as EventLoopFuture<Void>
+            }
+            state = .timedOut
+        }
+    }
 }
 
-/// The connection a call holds, for the timeout to close.
-private final class LeasedConnection: Sendable {
-    let slot = Mutex<PostgresConnection?>(nil)
+/// The answer to a ``DatabaseSession/withConnection(_:_:)`` caller: the call's outcome or the
+/// timeout, whichever comes first; the other is dropped.
+private final class Answer<Result: Sendable>: Sendable {
+    private struct State {
+        var continuation: CheckedContinuation<Result, any Error>?
+        var onAnswer: (@Sendable () -> Void)?
+        var answered = false
+    }
+
+    private let state: Mutex<State>
+
+    init(_ continuation: CheckedContinuation<Result, any Error>) {
+        state = Mutex(State(continuation: continuation))
+    }
+
+    /// Answers the caller, unless it has its answer.
+    func give(_ result: Swift.Result<Result, any Error>) {
+        let (continuation, onAnswer) = state.withLock { state in
+            defer {
+                state.continuation = nil
+                state.onAnswer = nil
+                state.answered = true
+            }
+            return (state.continuation, state.onAnswer)
+        }
+        // Resumed outside the lock: the runtime takes locks of its own to resume.
+        continuation?.resume(with: result)
+        onAnswer?()
+    }
+
+    /// Runs `action` once the caller has its answer (at once if it has).
+    func onAnswer(_ action: @escaping @Sendable () -> Void) {
+        let answered = state.withLock { state in
+            if !state.answered { state.onAnswer = action }
+            return state.answered
+        }
+        if answered { action() }
+    }
+}
+
+/// A statement not sent because its connection had closed.
+struct ConnectionClosed: Error, CustomStringConvertible {
+    var description: String { "the connection to PostgreSQL is closed" }
+}
+
+extension Duration {
+    /// The duration in whole nanoseconds, saturating at `Int64.max`.
+    var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        return overflow ? .max : scaled.addingReportingOverflow(attoseconds / 1_000_000_000).partialValue
+    }
 }

@@ -60,7 +60,11 @@ enum PostgresErrorMapping {
         let detail = "PostgreSQL refused \(operation): \(message) (SQLSTATE \(state))."
         switch state {
         case "53100":
-            return TokenKitError(.storageFull, detail + " Free disk space on the database server.", underlyingError: error)
+            return TokenKitError(
+                .storageFull,
+                detail + " Free disk space on the database server.",
+                underlyingError: error
+            )
         case "25006":
             return TokenKitError(
                 .readOnlyStorage,

@@ -1,4 +1,5 @@
 import Logging
+import NIOCore
 import PostgresNIO
 import Synchronization
 import TokenKit
@@ -87,6 +88,8 @@ final class ChangeFeed: Sendable {
             }
         }
         state.withLock { $0.connected = false }
+        // Stopped for good: nothing keeps the cache fresh any more.
+        cache.markStale()
     }
 
     /// One connection's life: `LISTEN`, forget everything, then apply notifications while
@@ -102,17 +105,24 @@ final class ChangeFeed: Sendable {
                     state.connected = true
                 }
                 defer { state.withLock { $0.connected = false } }
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask { [self] in
-                        for try await notification in notifications {
-                            apply(notification.payload)
+                // postgres-nio does not cancel a statement in flight: on cancellation (shutdown)
+                // the connection is closed, so that a heartbeat stuck on a stalled server cannot
+                // hold the shutdown.
+                try await withTaskCancellationHandler {
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        group.addTask { [self] in
+                            for try await notification in notifications {
+                                apply(notification.payload)
+                            }
                         }
+                        group.addTask { [self] in try await sendHeartbeats(on: connection) }
+                        group.addTask { [self] in try await watch(connection) }
+                        // The first to end ends the others: a failure, or cancellation (shutdown).
+                        _ = try await group.next()
+                        group.cancelAll()
                     }
-                    group.addTask { [self] in try await sendHeartbeats(on: connection) }
-                    group.addTask { [self] in try await watch(connection) }
-                    // The first to end ends the others: a failure, or cancellation (shutdown).
-                    _ = try await group.next()
-                    group.cancelAll()
+                } onCancel: {
+                    _ = connection.close() as EventLoopFuture<Void>
                 }
             }
         }
@@ -150,7 +160,7 @@ final class ChangeFeed: Sendable {
                 return state.nextSequence
             }
             let payload = ChangeMessage.heartbeat(instance: instance, sequence: sequence).payload
-            try await connection.query("SELECT pg_notify(\(channel), \(payload))", logger: session.logger)
+            try await session.execute("SELECT pg_notify(\(channel), \(payload))", on: connection)
             try await Task.sleep(for: heartbeatInterval)
         }
     }

@@ -21,8 +21,10 @@ struct PostgresTimestamp: PostgresNonThrowingEncodable, PostgresDecodable, Postg
 
     /// A timestamp for `date`.
     ///
-    /// - Throws: ``TokenKitError/Code/invalidDate`` for a date a store cannot keep exactly.
+    /// - Throws: ``TokenKitError/Code/invalidDate`` for a date a store cannot keep exactly
+    ///   (``TokenStoreRules/checkDate(_:)``): it is refused, never rounded.
     init(_ date: Date) throws(TokenKitError) {
+        try TokenStoreRules.checkDate(date)
         microsecondsSince1970 = try TokenStoreRules.microsecondsSince1970(date)
     }
 

@@ -51,7 +51,10 @@ enum TokenRow {
         let digest: ByteBuffer
         let lineage: String
         do {
-            (id, owner, name, createdAt, expiresAt, scopes, networks, lastUsedAt, revokedAt, disabledAt, digest, lineage) =
+            (
+                id, owner, name, createdAt, expiresAt, scopes, networks, lastUsedAt, revokedAt, disabledAt, digest,
+                lineage
+            ) =
                 try row.decode(
                     (
                         String, String, String, PostgresTimestamp, PostgresTimestamp?, [String], [String],
@@ -83,7 +86,10 @@ enum TokenRow {
                 lineageID: lineageID
             )
         } catch {
-            throw corrupted("record \(id) holds a value TokenKit does not write (\(error.message))", underlyingError: error)
+            throw corrupted(
+                "record \(id) holds a value TokenKit does not write (\(error.message))",
+                underlyingError: error
+            )
         }
     }
 
