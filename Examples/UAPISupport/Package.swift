@@ -2,7 +2,8 @@
 import PackageDescription
 
 // What the two cPanel-compatible example servers share, free of any web framework: the UAPI
-// `Tokens` module (cPanel's functions, result object and messages) and the servers' command line.
+// `Tokens` module (cPanel's functions, result object and messages) and the servers' command line,
+// with a file store or PostgreSQL (TokenKitPostgres).
 // Examples/uapi-server puts it on Hummingbird, Examples/vapor-server on Vapor.
 
 let swiftSettings: [SwiftSetting] = [
@@ -19,6 +20,7 @@ let package = Package(
     dependencies: [
         .package(name: "TokenKit", path: "../.."),
         .package(name: "TokenKitServerSupport", path: "../../Integrations/TokenKitServerSupport"),
+        .package(name: "TokenKitPostgres", path: "../../Integrations/TokenKitPostgres"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
@@ -28,6 +30,7 @@ let package = Package(
             dependencies: [
                 .product(name: "TokenKit", package: "TokenKit"),
                 .product(name: "TokenKitServerSupport", package: "TokenKitServerSupport"),
+                .product(name: "TokenKitPostgres", package: "TokenKitPostgres"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -38,6 +41,7 @@ let package = Package(
             dependencies: [
                 "UAPISupport",
                 .product(name: "TokenKitTesting", package: "TokenKit"),
+                .product(name: "TokenKitPostgres", package: "TokenKitPostgres"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -2,14 +2,33 @@ import ArgumentParser
 import Foundation
 import Logging
 import TokenKit
+import TokenKitPostgres
 import TokenKitServerSupport
 
-/// The command line both example servers take: `--store`, `--host`, `--port`, `--trusted-proxy`
-/// and `--failure-limit`.
+/// The command line both example servers take: `--store` or `--postgres` (with
+/// `--max-staleness`), `--host`, `--port`, `--trusted-proxy` and `--failure-limit`.
 public struct ServerOptions: ParsableArguments {
     /// The token store file.
     @Option(help: "The token store file (default: $TOKENKIT_STORE).")
     public var store: String?
+
+    /// The PostgreSQL database, in place of a store file.
+    @Option(
+        help: .init(
+            "A PostgreSQL database instead of a store file, shared by every instance: postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE (default: $TOKENKIT_POSTGRES_URL).",
+            valueName: "url"
+        )
+    )
+    public var postgres: String?
+
+    /// How long a change made through another instance may go unnoticed (PostgreSQL only).
+    @Option(
+        help: .init(
+            "With --postgres: how long a change made through another instance may go unnoticed here, such as 2s or 500ms; past it, validations ask the database.",
+            valueName: "duration"
+        )
+    )
+    public var maxStaleness = "1s"
 
     /// The address to listen on.
     @Option(help: "The address to listen on.")
@@ -35,18 +54,62 @@ public struct ServerOptions: ParsableArguments {
 
     /// Checks the options.
     public func validate() throws {
-        _ = try storePath()
+        _ = try storeLocation()
+        _ = try staleness()
         _ = try trustedProxies()
         guard failureLimit >= 0 else { throw ValidationError("--failure-limit must be 0 or more.") }
         guard (1...65_535).contains(port) else { throw ValidationError("--port must be 1 to 65535.") }
     }
 
-    /// The store file, from `--store` or `TOKENKIT_STORE`.
-    public func storePath() throws -> String {
-        guard let path = store ?? ProcessInfo.processInfo.environment["TOKENKIT_STORE"], !path.isEmpty else {
-            throw ValidationError("Give --store PATH or set TOKENKIT_STORE.")
+    /// Where the tokens are.
+    public enum StoreLocation: Sendable {
+        /// A store file.
+        case file(path: String)
+        /// A PostgreSQL database.
+        case postgres(PostgresURL)
+    }
+
+    /// The store: `--store` (or `TOKENKIT_STORE`) or `--postgres` (or `TOKENKIT_POSTGRES_URL`),
+    /// exactly one of them.
+    public func storeLocation() throws -> StoreLocation {
+        let environment = ProcessInfo.processInfo.environment
+        let path = (store ?? (postgres == nil ? environment["TOKENKIT_STORE"] : nil)).flatMap { $0.isEmpty ? nil : $0 }
+        let url = (postgres ?? (store == nil ? environment["TOKENKIT_POSTGRES_URL"] : nil)).flatMap {
+            $0.isEmpty ? nil : $0
         }
-        return path
+        switch (path, url) {
+        case (let path?, nil):
+            return .file(path: path)
+        case (nil, let url?):
+            do throws(TokenKitError) {
+                return .postgres(try PostgresURL(parsing: url))
+            } catch {
+                throw ValidationError("--postgres: \(error.message)")
+            }
+        case (.some, .some):
+            throw ValidationError(
+                "Give either --store (TOKENKIT_STORE) or --postgres (TOKENKIT_POSTGRES_URL), not both."
+            )
+        case (nil, nil):
+            throw ValidationError(
+                "Give --store PATH or --postgres URL, or set TOKENKIT_STORE or TOKENKIT_POSTGRES_URL."
+            )
+        }
+    }
+
+    /// The parsed `--max-staleness`: a whole number followed by `ms`, `s` or `m`.
+    public func staleness() throws -> Duration {
+        let units: [(suffix: String, duration: Duration)] = [
+            ("ms", .milliseconds(1)), ("s", .seconds(1)), ("m", .seconds(60)),
+        ]
+        for unit in units where maxStaleness.hasSuffix(unit.suffix) {
+            if let count = Int(maxStaleness.dropLast(unit.suffix.count)), (0...3_600_000).contains(count) {
+                let duration = unit.duration * count
+                guard duration >= .milliseconds(10), duration <= .seconds(3600) else { break }
+                return duration
+            }
+        }
+        throw ValidationError("--max-staleness \(maxStaleness): give 10ms to 60m, such as 2s or 500ms.")
     }
 
     /// The parsed `--trusted-proxy` networks.
@@ -65,12 +128,41 @@ public struct ServerOptions: ParsableArguments {
         failureLimit == 0 ? nil : FailedAuthenticationThrottle(configuration: .init(maximumFailures: failureLimit))
     }
 
-    /// A manager over the store file, auditing to `auditLogger` and to `metrics`.
-    public func makeManager(auditLogger: TokenAuditLogger, metrics: TokenMetrics) throws -> TokenManager {
-        TokenManager(
-            store: try FileTokenStore(path: try storePath()),
-            configuration: .init(auditSink: TokenAuditSinks([auditLogger, metrics]))
-        )
+    /// Runs `body` with the store. For PostgreSQL, TokenKit's tables are created or upgraded
+    /// first, and the connection pool and the store's change feed run until `body` returns.
+    public func withStore<Result: Sendable>(
+        logger: Logger,
+        _ body: (any TokenStore) async throws -> Result
+    ) async throws -> Result {
+        switch try storeLocation() {
+        case .file(let path):
+            return try await body(try FileTokenStore(path: path))
+        case .postgres(let url):
+            let staleness = try staleness()
+            logger.info("Tokens in PostgreSQL", metadata: ["database": "\(url)", "max_staleness": "\(staleness)"])
+            return try await PostgresTokenStore.withStore(
+                url: url,
+                configuration: .init(maximumStaleness: staleness),
+                logger: logger
+            ) { store in
+                try await body(store)
+            }
+        }
+    }
+
+    /// Runs `body` with a manager over the store (``withStore(logger:_:)``), auditing to
+    /// `auditLogger` and to `metrics`.
+    public func withManager<Result: Sendable>(
+        auditLogger: TokenAuditLogger,
+        metrics: TokenMetrics,
+        logger: Logger,
+        _ body: (TokenManager) async throws -> Result
+    ) async throws -> Result {
+        try await withStore(logger: logger) { store in
+            try await body(
+                TokenManager(store: store, configuration: .init(auditSink: TokenAuditSinks([auditLogger, metrics])))
+            )
+        }
     }
 
     /// The request authenticator for `schemes`, with these options' throttle and proxies. Share

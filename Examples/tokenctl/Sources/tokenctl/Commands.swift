@@ -17,15 +17,17 @@ struct Create: AsyncParsableCommand {
     func run() async throws {
         let expiry = try limits.expiry() ?? .policyDefault
         let networks = try limits.networks() ?? []
-        let issued = try await storeOptions.manager().create(
-            owner: user,
-            name: name,
-            expiry: expiry,
-            scopes: limits.scopes ?? [],
-            allowedNetworks: networks
-        )
-        limits.warnIfNeverExpiring()
-        Output.printIssued(issued, json: json)
+        try await storeOptions.withManager { manager in
+            let issued = try await manager.create(
+                owner: user,
+                name: name,
+                expiry: expiry,
+                scopes: limits.scopes ?? [],
+                allowedNetworks: networks
+            )
+            limits.warnIfNeverExpiring()
+            Output.printIssued(issued, json: json)
+        }
     }
 }
 
@@ -38,25 +40,27 @@ struct List: AsyncParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func run() async throws {
-        let records = try await storeOptions.manager().list(
-            owner: user,
-            including: all ? TokenStatus.all : TokenStatus.current
-        )
-        let now = Date()
-        if json {
-            Output.printJSON(records.map { Output.listing($0, now: now) })
-            return
-        }
-        if records.isEmpty {
-            print("\(user) has no API tokens\(all ? "" : " that are active").")
-            return
-        }
-        for record in records {
-            let scopes = record.scopes.isEmpty ? "full access" : record.scopes.sorted().joined(separator: ",")
-            print(
-                "\(record.name)  \(record.status(at: now))  created \(Output.text(record.createdAt))  "
-                    + "expires \(Output.text(record.expiresAt))  last used \(Output.text(record.lastUsedAt))  \(scopes)"
+        try await storeOptions.withManager { manager in
+            let records = try await manager.list(
+                owner: user,
+                including: all ? TokenStatus.all : TokenStatus.current
             )
+            let now = Date()
+            if json {
+                Output.printJSON(records.map { Output.listing($0, now: now) })
+                return
+            }
+            if records.isEmpty {
+                print("\(user) has no API tokens\(all ? "" : " that are active").")
+                return
+            }
+            for record in records {
+                let scopes = record.scopes.isEmpty ? "full access" : record.scopes.sorted().joined(separator: ",")
+                print(
+                    "\(record.name)  \(record.status(at: now))  created \(Output.text(record.createdAt))  "
+                        + "expires \(Output.text(record.expiresAt))  last used \(Output.text(record.lastUsedAt))  \(scopes)"
+                )
+            }
         }
     }
 }
@@ -70,8 +74,10 @@ struct Rename: AsyncParsableCommand {
     @Option(help: "The new name.") var newName: String
 
     func run() async throws {
-        try await storeOptions.manager().rename(owner: user, name: name, to: newName)
-        print("Renamed the API token \"\(name)\" to \"\(newName)\".")
+        try await storeOptions.withManager { manager in
+            try await manager.rename(owner: user, name: name, to: newName)
+            print("Renamed the API token \"\(name)\" to \"\(newName)\".")
+        }
     }
 }
 
@@ -99,12 +105,13 @@ struct Revoke: AsyncParsableCommand {
                 refusal: "nothing was revoked."
             )
         }
-        let manager = try storeOptions.manager()
-        if all {
-            let revoked = try await manager.revokeAll(owner: user)
-            print("Revoked \(revoked.count) API token\(revoked.count == 1 ? "" : "s") of \(user).")
-        } else {
-            Output.printChange(try await manager.revoke(owner: user, name: name!), "revoked", json: false)
+        try await storeOptions.withManager { manager in
+            if all {
+                let revoked = try await manager.revokeAll(owner: user)
+                print("Revoked \(revoked.count) API token\(revoked.count == 1 ? "" : "s") of \(user).")
+            } else {
+                Output.printChange(try await manager.revoke(owner: user, name: name!), "revoked", json: false)
+            }
         }
     }
 }
@@ -122,16 +129,20 @@ struct Rotate: AsyncParsableCommand {
 
     func run() async throws {
         let grace = try grace.map(Arguments.duration) ?? .zero
-        let rotation = try await storeOptions.manager().rotate(owner: user, name: name, grace: grace)
-        let validUntil = rotation.previousSecretValidUntil
-        Output.printIssued(
-            rotation.issued,
-            json: json,
-            extra: ["previous_valid_until": Output.unixSeconds(validUntil)]
-        )
-        if !json {
-            let stillWorks = validUntil > rotation.issued.record.createdAt
-            print("The previous secret \(stillWorks ? "works until \(Output.text(validUntil))" : "no longer works").")
+        try await storeOptions.withManager { manager in
+            let rotation = try await manager.rotate(owner: user, name: name, grace: grace)
+            let validUntil = rotation.previousSecretValidUntil
+            Output.printIssued(
+                rotation.issued,
+                json: json,
+                extra: ["previous_valid_until": Output.unixSeconds(validUntil)]
+            )
+            if !json {
+                let stillWorks = validUntil > rotation.issued.record.createdAt
+                print(
+                    "The previous secret \(stillWorks ? "works until \(Output.text(validUntil))" : "no longer works")."
+                )
+            }
         }
     }
 }
@@ -150,25 +161,27 @@ struct Verify: AsyncParsableCommand {
 
     func run() async throws {
         let address = try ip.map(Arguments.address)
-        let result = try await storeOptions.manager().validate(
-            token,
-            owner: user,
-            requiring: Set(scope),
-            from: address
-        )
-        switch result {
-        case .valid(let record):
-            if json {
-                Output.printJSON([
-                    "valid": true, "user": record.owner, "name": record.name, "scopes": record.scopes.sorted(),
-                ])
-            } else {
-                print("valid: user \(record.owner), token \"\(record.name)\"")
+        try await storeOptions.withManager { manager in
+            let result = try await manager.validate(
+                token,
+                owner: user,
+                requiring: Set(scope),
+                from: address
+            )
+            switch result {
+            case .valid(let record):
+                if json {
+                    Output.printJSON([
+                        "valid": true, "user": record.owner, "name": record.name, "scopes": record.scopes.sorted(),
+                    ])
+                } else {
+                    print("valid: user \(record.owner), token \"\(record.name)\"")
+                }
+            case .rejected(let reason):
+                if json { Output.printJSON(["valid": false, "reason": reason.code]) }
+                Output.error("rejected: \(reason)")
+                throw ExitCode(1)
             }
-        case .rejected(let reason):
-            if json { Output.printJSON(["valid": false, "reason": reason.code]) }
-            Output.error("rejected: \(reason)")
-            throw ExitCode(1)
         }
     }
 }

@@ -28,15 +28,17 @@ struct Update: AsyncParsableCommand {
     func run() async throws {
         let expiry = try limits.expiry()
         let networks = try limits.networks()
-        let change = try await storeOptions.manager().update(
-            owner: user,
-            name: name,
-            expiry: expiry,
-            scopes: limits.scopes,
-            allowedNetworks: networks
-        )
-        limits.warnIfNeverExpiring()
-        Output.printChange(change, "updated", json: json, details: Output.limits(change.token))
+        try await storeOptions.withManager { manager in
+            let change = try await manager.update(
+                owner: user,
+                name: name,
+                expiry: expiry,
+                scopes: limits.scopes,
+                allowedNetworks: networks
+            )
+            limits.warnIfNeverExpiring()
+            Output.printChange(change, "updated", json: json, details: Output.limits(change.token))
+        }
     }
 }
 
@@ -51,7 +53,9 @@ struct Disable: AsyncParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func run() async throws {
-        Output.printChange(try await storeOptions.manager().disable(owner: user, name: name), "disabled", json: json)
+        try await storeOptions.withManager { manager in
+            Output.printChange(try await manager.disable(owner: user, name: name), "disabled", json: json)
+        }
     }
 }
 
@@ -64,7 +68,9 @@ struct Enable: AsyncParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func run() async throws {
-        Output.printChange(try await storeOptions.manager().enable(owner: user, name: name), "enabled", json: json)
+        try await storeOptions.withManager { manager in
+            Output.printChange(try await manager.enable(owner: user, name: name), "enabled", json: json)
+        }
     }
 }
 
@@ -87,7 +93,9 @@ struct Delete: AsyncParsableCommand {
                 refusal: "nothing was deleted."
             )
         }
-        Output.printChange(try await storeOptions.manager().delete(owner: user, name: name), "deleted", json: json)
+        try await storeOptions.withManager { manager in
+            Output.printChange(try await manager.delete(owner: user, name: name), "deleted", json: json)
+        }
     }
 }
 
@@ -103,15 +111,17 @@ struct Purge: AsyncParsableCommand {
 
     func run() async throws {
         let retention = try Arguments.duration(olderThan)
-        let purged = try await storeOptions.manager().purge(olderThan: retention)
-        if json {
-            let now = Date()
-            Output.printJSON(purged.map { Output.owned($0, now: now) })
-        } else {
-            print(
-                "Deleted \(purged.count) API token\(purged.count == 1 ? "" : "s") "
-                    + "that expired or were revoked at least \(olderThan) ago."
-            )
+        try await storeOptions.withManager { manager in
+            let purged = try await manager.purge(olderThan: retention)
+            if json {
+                let now = Date()
+                Output.printJSON(purged.map { Output.owned($0, now: now) })
+            } else {
+                print(
+                    "Deleted \(purged.count) API token\(purged.count == 1 ? "" : "s") "
+                        + "that expired or were revoked at least \(olderThan) ago."
+                )
+            }
         }
     }
 }

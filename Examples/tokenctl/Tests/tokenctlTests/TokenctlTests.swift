@@ -455,4 +455,16 @@ struct TokenctlTests {
         #expect(missing.errorLines.count == 1)
         #expect(missing.error.contains("TOKENKIT_STORE"))
     }
+
+    @Test func aPostgresURLReplacesTheStoreFileAndIsCheckedFirst() throws {
+        // TOKENKIT_STORE is set by the helper, so an explicit --postgres beside --store is refused.
+        let both = try tokenctl("list", "--user", "alice", "--store", store, "--postgres", "postgres://a@127.0.0.1/db")
+        #expect(both.status != 0)
+        #expect(both.error.contains("only one of --store"))
+
+        let malformed = try tokenctl("list", "--user", "alice", "--store", "", "--postgres", "mysql://a@b/c")
+        #expect(malformed.status != 0)
+        #expect(malformed.errorLines.count == 1)
+        #expect(malformed.error.contains("postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE"))
+    }
 }

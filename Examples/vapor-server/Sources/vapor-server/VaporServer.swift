@@ -6,13 +6,15 @@ import UAPISupport
 import UnixSignals
 import Vapor
 
-/// A Swift server on Vapor that speaks cPanel's UAPI Tokens API, backed by a TokenKit file store:
+/// A Swift server on Vapor that speaks cPanel's UAPI Tokens API, backed by a TokenKit file store or
+/// PostgreSQL:
 /// the same API, answers and command line as `uapi-server` (Hummingbird).
 @main
 struct VaporServer: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vapor-server",
-        abstract: "Serve cPanel's UAPI Tokens functions and /api/whoami on Vapor over a TokenKit file store."
+        abstract:
+            "Serve cPanel's UAPI Tokens functions and /api/whoami on Vapor over a TokenKit file store or PostgreSQL."
     )
 
     @OptionGroup var options: ServerOptions
@@ -37,32 +39,37 @@ struct VaporServer: AsyncParsableCommand {
         let level: Logger.Level = Environment.process.LOG_LEVEL ?? .info
         LoggingSystem.bootstrap { label in ConsoleLogger(label: label, console: Terminal(), level: level) }
 
-        let app = try await Application.make(environment)
-        do {
-            try configure(app)
-            if let keys {
-                // POST /secret-scanning/github, outside the token-protected routes: GitHub signs its
-                // reports. SIGHUP reloads the keys; trapped now, so that one sent at startup ends nothing.
-                app.tokens.registerSecretScanning(keys: keys)
-                let hangups = await UnixSignalsSequence(trapping: .sighup)
-                app.lifecycle.use(SecretScanningKeysReloader(keys: keys, hangups: hangups, logger: app.logger))
+        // The store (for PostgreSQL: its pool and change feed) outlives the application: the
+        // manager's last write at shutdown still reaches it.
+        try await options.withStore(logger: Logger(label: "vapor-server")) { store in
+            let app = try await Application.make(environment)
+            do {
+                try configure(app, store: store)
+                if let keys {
+                    // POST /secret-scanning/github, outside the token-protected routes: GitHub signs
+                    // its reports. SIGHUP reloads the keys; trapped now, so that one sent at startup
+                    // ends nothing.
+                    app.tokens.registerSecretScanning(keys: keys)
+                    let hangups = await UnixSignalsSequence(trapping: .sighup)
+                    app.lifecycle.use(SecretScanningKeysReloader(keys: keys, hangups: hangups, logger: app.logger))
+                }
+                try await app.execute()  // Until SIGINT or SIGTERM.
+            } catch {
+                // Shutting down after a failed start: the failure being reported is the one that matters.
+                try? await app.asyncShutdown()
+                throw error
             }
-            try await app.execute()  // Until SIGINT or SIGTERM.
-        } catch {
-            // Shutting down after a failed start: the failure being reported is the one that matters.
-            try? await app.asyncShutdown()
-            throw error
+            // Stops the manager's background work after writing pending last-used times, and the
+            // wait for SIGHUPs.
+            try await app.asyncShutdown()
         }
-        // Stops the manager's background work after writing pending last-used times, and the
-        // wait for SIGHUPs.
-        try await app.asyncShutdown()
     }
 
-    private func configure(_ app: Application) throws {
+    private func configure(_ app: Application, store: any TokenStore) throws {
         app.http.server.configuration.hostname = options.host
         app.http.server.configuration.port = options.port
         try app.tokens.use(
-            .file(path: try options.storePath()),
+            .store(store),
             options: Application.Tokens.Options(
                 schemes: [.cpanel, .whm],
                 trustedProxies: try options.trustedProxies(),
