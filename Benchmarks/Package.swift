@@ -2,13 +2,16 @@
 import PackageDescription
 
 // TokenKit's benchmarks, side by side with what a Swift team would pick instead: swift-crypto's
-// SHA-256 and SQLite. A separate package, so that TokenKit itself stays dependency-free.
+// SHA-256, SQLite, and a PostgreSQL store that queries on every validation. A separate package, so that TokenKit itself stays dependency-free.
 let package = Package(
     name: "TokenKitBenchmarks",
     platforms: [.macOS(.v15)],
     dependencies: [
         .package(name: "TokenKit", path: ".."),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(name: "TokenKitPostgres", path: "../Integrations/TokenKitPostgres"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // The system's SQLite (Debian: libsqlite3-dev).
@@ -18,6 +21,9 @@ let package = Package(
             dependencies: [
                 .product(name: "TokenKit", package: "TokenKit"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "TokenKitPostgres", package: "TokenKitPostgres"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
                 "CSQLite",
             ]
         ),

@@ -34,6 +34,8 @@ struct BenchmarkSuite {
         var validationRows: [Report.Row] = []
         var storageRows: [Report.Row] = []
         var openRows: [(count: Int, row: Report.Row)] = []
+        var postgresRows: [Report.Row] = []
+        let postgres = PostgresBenchmark.url
         for count in sizes {
             let (records, secrets) = ValidationBenchmark.records(count: count)
             let presented = ValidationBenchmark.workload(secrets)
@@ -55,6 +57,17 @@ struct BenchmarkSuite {
             let memory = InMemoryTokenStore()
             for record in records { try memory.insert(record, maximumLiveTokensPerOwner: nil) }
             let inMemory = try await ValidationBenchmark.run(store: memory, presented: presented, quick: quick)
+
+            // Through PostgresTokenStore, cached and querying on every validation.
+            if let postgres {
+                postgresRows += try await PostgresBenchmark.validationRows(
+                    url: postgres,
+                    records: records,
+                    presented: presented,
+                    inMemory: inMemory.singleTask,
+                    quick: quick
+                )
+            }
 
             // Through a FileTokenStore.
             let file = try await ValidationBenchmark.run(
@@ -130,6 +143,21 @@ struct BenchmarkSuite {
             peer: "SQLite 3.40 (WAL, synchronous=FULL)",
             try await DurableWriteBenchmark.run(directory: directory, quick: quick)
         )
+        if let postgres {
+            postgresRows.append(try await PostgresBenchmark.propagationRow(url: postgres, quick: quick))
+            for writers in [1, 8] {
+                let rate = try await PostgresBenchmark.durableCreates(url: postgres, writers: writers, seconds: quick ? 0.3 : 3)
+                postgresRows.append(
+                    .init(
+                        benchmark: "durable creates, \(writers) writer\(writers == 1 ? "" : "s") (PostgresTokenStore; FileTokenStore and SQLite: Durable writes)",
+                        tokenKit: Format.rate(rate)
+                    )
+                )
+            }
+            report.section("PostgreSQL (loopback, synchronous_commit on)", peer: "in memory / a query per validation", postgresRows)
+        } else {
+            print("PostgreSQL benchmarks skipped: set TOKENKIT_POSTGRES_URL (Integrations/TokenKitPostgres/Scripts/postgres-cluster.sh run …)")
+        }
         report.section(
             "Opening a store",
             peer: "SQLite 3.40: open + first query",

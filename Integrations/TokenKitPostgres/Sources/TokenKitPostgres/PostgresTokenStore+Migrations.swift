@@ -21,12 +21,10 @@ extension PostgresTokenStore {
         let logger = session.logger
         return try await session.transaction("migrating TokenKit's tables") { connection in
             try await session.execute(
-
                 "SELECT pg_advisory_xact_lock(hashtextextended(\(schema.migrationLockKey), 0))",
                 on: connection
             )
             try await session.execute(
-
                 PostgresQuery(
                     unsafeSQL: """
                         CREATE TABLE IF NOT EXISTS \(schema.migrations) (
@@ -55,7 +53,6 @@ extension PostgresTokenStore {
                     try await session.execute(PostgresQuery(unsafeSQL: statement), on: connection)
                 }
                 try await session.execute(
-
                     "INSERT INTO \(unescaped: schema.migrations) (version, description) VALUES (\(migration.version), \(migration.description))",
                     on: connection
                 )

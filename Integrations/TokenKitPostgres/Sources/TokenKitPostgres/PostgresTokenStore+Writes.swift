@@ -13,7 +13,6 @@ extension PostgresTokenStore {
         _ = try await writeTransaction("creating a token", owner: record.owner) { connection in
             do {
                 try await self.session.execute(
-
                     PostgresQuery(
                         unsafeSQL:
                             "INSERT INTO \(tokens) (\(TokenRow.columns)) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
@@ -41,7 +40,9 @@ extension PostgresTokenStore {
                     throw TokenKitError.tokenLimitReached(owner: record.owner, limit: limit)
                 }
             }
-            return []
+            // Announced: an instance may hold the digest's absence (someone presented the token
+            // before it existed).
+            return [record]
         }
     }
 
@@ -208,7 +209,6 @@ extension PostgresTokenStore {
             let next = TokenStoreRules.successor(of: previous, successor)
             do {
                 try await self.session.execute(
-
                     PostgresQuery(
                         unsafeSQL:
                             "INSERT INTO \(tokens) (\(TokenRow.columns)) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
@@ -219,11 +219,9 @@ extension PostgresTokenStore {
             } catch let error where PostgresErrorMapping.sqlState(of: error) == PostgresErrorMapping.uniqueViolation {
                 throw TokenKitError.duplicateToken(id: next.id)
             }
-            // Only the previous record changed; the new one is announced to nobody (no cache
-            // holds an absence). It is listed first for the return value below.
+            // Both are announced: the previous record changed, and an instance may hold the new
+            // digest's absence. The new one is listed first for the return value below.
             return [next, previous]
-        } announcing: { records in
-            [records[1].digest]
         }
         return LineageChange(token: records[0], predecessors: [records[1]])
     }
@@ -318,7 +316,6 @@ extension PostgresTokenStore {
         try await session.transaction(operation) { connection in
             if let lockKey {
                 try await self.session.execute(
-
                     "SELECT pg_advisory_xact_lock(hashtextextended(\(lockKey), 0))",
                     on: connection
                 )

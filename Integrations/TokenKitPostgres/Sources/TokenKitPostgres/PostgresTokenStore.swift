@@ -22,11 +22,12 @@ import TokenKit
 ///
 /// - **Every write** is one statement or one short transaction on the database, which enforces
 ///   the contract: unique ids and digests, one holder per owner and name (a partial unique index),
-///   the live-token cap under a per-owner advisory lock. Writes that change or remove records
-///   announce their digests with `NOTIFY` in the same transaction.
+///   the live-token cap under a per-owner advisory lock. Every write announces the digests of the
+///   records it adds, changes or removes with `NOTIFY` in the same transaction.
 /// - **Look-ups by digest** — every validation — are answered from a bounded in-memory cache of
-///   the records this instance validated recently, kept fresh by the change feed that ``run()``
-///   runs. A digest the cache does not hold is looked up in the database.
+///   what this instance looked up recently (records, and digests with no record), kept fresh by
+///   the change feed that ``run()`` runs. A digest the cache does not hold is looked up in the
+///   database once.
 /// - **Everything else** (lists, look-ups by id, expiry warnings) asks the database.
 ///
 /// ## The staleness contract
@@ -103,7 +104,6 @@ public final class PostgresTokenStore: TokenStore, Service {
         let metadata = schema.metadata
         let stored = try await session.withConnection("recording the hasher") { connection -> TokenHasherIdentity? in
             try await self.session.execute(
-
                 """
                 INSERT INTO \(unescaped: metadata) (id, hasher_algorithm, key_fingerprint)
                 VALUES (1, \(identity.algorithm), \(identity.keyFingerprint))
@@ -139,7 +139,7 @@ public final class PostgresTokenStore: TokenStore, Service {
             return record
         case .miss(let epoch):
             let record = try await fetchRecord(forDigest: digest)
-            if let record { cache.fill(record, epoch: epoch) }
+            cache.fill(digest, record, epoch: epoch)
             return record
         case .stale:
             return try await fetchRecord(forDigest: digest)

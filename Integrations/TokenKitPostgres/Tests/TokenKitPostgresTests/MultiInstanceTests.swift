@@ -64,6 +64,31 @@ struct MultiInstanceTests {
         }
     }
 
+    @Test func anAbsenceKeptInMemoryIsForgottenWhenTheTokenIsCreatedElsewhere() async throws {
+        try await TestDatabase.withStores { stores in
+            let record = TokenRecord(
+                id: TokenID.random(),
+                owner: "frank",
+                name: "late",
+                createdAt: Date(timeIntervalSince1970: 1_800_000_000),
+                expiresAt: nil,
+                digest: TokenDigest(bytes: (0..<32).map { _ in UInt8.random(in: 0...255) })!
+            )
+            // B looks the digest up before the token exists, and keeps the absence.
+            #expect(try await stores[1].record(forDigest: record.digest) == nil)
+            guard case .hit(nil) = stores[1].cache.lookup(record.digest, now: .now) else {
+                Issue.record("the absence was not kept")
+                return
+            }
+            try await stores[0].insert(record, maximumLiveTokensPerOwner: nil)
+            let inserted = ContinuousClock.now
+            while try await stores[1].record(forDigest: record.digest) == nil {
+                try #require(ContinuousClock.now - inserted < TestDatabase.configuration.maximumStaleness)
+                try await Task.sleep(for: .milliseconds(1))
+            }
+        }
+    }
+
     @Test func migrationsByInstancesStartingAtOnceApplyOnce() async throws {
         try await TestDatabase.withStores(count: 4, waitForFreshness: false) { stores in
             // withStores migrated through the first store; the schema is reset here so that all

@@ -68,18 +68,34 @@ struct TokenCacheTests {
             return
         }
         cache.forget([record.digest])  // a notification arrived while the database answered
-        cache.fill(record, epoch: epoch)
+        cache.fill(record.digest, record, epoch: epoch)
         #expect(cache.count == 0)
         guard case .miss(let next) = cache.lookup(record.digest, now: now) else {
             Issue.record("no miss")
             return
         }
-        cache.fill(record, epoch: next)
+        cache.fill(record.digest, record, epoch: next)
         guard case .hit(let hit) = cache.lookup(record.digest, now: now) else {
             Issue.record("not kept")
             return
         }
         #expect(hit == record)
+        // An absence is kept as well, and forgotten like a record.
+        let unknown = TokenDigest(bytes: Array(repeating: 9, count: 32))!
+        guard case .miss(let epoch3) = cache.lookup(unknown, now: now) else {
+            Issue.record("no miss")
+            return
+        }
+        cache.fill(unknown, nil, epoch: epoch3)
+        guard case .hit(nil) = cache.lookup(unknown, now: now) else {
+            Issue.record("absence not kept")
+            return
+        }
+        cache.forget([unknown])
+        guard case .miss = cache.lookup(unknown, now: now) else {
+            Issue.record("absence not forgotten")
+            return
+        }
     }
 
     @Test func theOldestIsForgottenFirstAndCapacityZeroKeepsNothing() {
@@ -95,15 +111,31 @@ struct TokenCacheTests {
                 digest: TokenDigest(bytes: Array(repeating: UInt8(index), count: 32))!
             )
         }
-        for record in records { cache.fill(record, epoch: 0) }
+        for record in records { cache.fill(record.digest, record, epoch: 0) }
         #expect(cache.count == 2)
         guard case .miss = cache.lookup(records[0].digest, now: .now) else {
             Issue.record("oldest kept")
             return
         }
+        // A record forgotten and kept again does not leave a stale slot that evicts it early.
+        let churn = TokenCache(capacity: 2)
+        churn.confirmFresh(until: .now + .seconds(60))
+        churn.fill(records[0].digest, records[0], epoch: 0)
+        churn.forget([records[0].digest])
+        churn.fill(records[0].digest, records[0], epoch: 1)
+        churn.fill(records[1].digest, records[1], epoch: 1)
+        guard case .hit = churn.lookup(records[0].digest, now: .now) else {
+            Issue.record("evicted by a stale slot")
+            return
+        }
+        guard case .hit = churn.lookup(records[1].digest, now: .now) else {
+            Issue.record("not kept")
+            return
+        }
+
         let off = TokenCache(capacity: 0)
         off.confirmFresh(until: .now + .seconds(60))
-        off.fill(records[0], epoch: 0)
+        off.fill(records[0].digest, records[0], epoch: 0)
         #expect(off.count == 0)
     }
 }

@@ -3,8 +3,10 @@ import TokenKit
 
 /// The records this instance has validated recently, and how fresh they are.
 ///
-/// The cache holds records found by digest, up to a capacity, and forgets the oldest first. It
-/// never holds an absence: a digest it does not hold is looked up in the database. The change feed
+/// The cache holds what look-ups by digest found — a record, or that there is none — up to a
+/// capacity, and forgets the oldest first. Absences are kept too, so that a flood of unknown
+/// tokens costs one database query per token, not one per request; every insert announces its
+/// digest, which forgets an absence kept anywhere. The change feed
 /// keeps it fresh — it forgets every record a notification names, forgets everything when the
 /// feed (re)connects, and moves ``State/freshUntil`` forward as its heartbeats come back.
 ///
@@ -14,10 +16,10 @@ import TokenKit
 final class TokenCache: Sendable {
     /// What a look-up found.
     enum Lookup {
-        /// The record, fresh within the bound.
-        case hit(TokenRecord)
+        /// The record (`nil`: there is none), fresh within the bound.
+        case hit(TokenRecord?)
         /// Nothing for the digest; look it up in the database and offer the answer to
-        /// ``fill(_:epoch:)`` with this epoch.
+        /// ``fill(_:_:epoch:)`` with this epoch.
         case miss(epoch: UInt64)
         /// The cache may be stale: ask the database, and keep nothing.
         case stale
@@ -25,10 +27,11 @@ final class TokenCache: Sendable {
 
     /// The cache's state, behind one lock.
     struct State {
-        /// The records, by digest.
-        var records: [TokenDigest: TokenRecord] = [:]
-        /// Digests in the order they were kept, growing up to the capacity; then the oldest is
-        /// forgotten first.
+        /// The records, by digest, each with the slot of ``order`` that holds its digest.
+        var records: [TokenDigest: (record: TokenRecord?, slot: Int)] = [:]
+        /// Digests in the order they were kept, growing up to the capacity; then each new record
+        /// takes the oldest slot, forgetting the record in it. A slot whose record was forgotten
+        /// meanwhile (or kept again in a newer slot) holds nobody and is simply reused.
         var order: [TokenDigest] = []
         /// Where the next kept digest goes in ``order``.
         var next = 0
@@ -54,25 +57,29 @@ final class TokenCache: Sendable {
     func lookup(_ digest: TokenDigest, now: ContinuousClock.Instant) -> Lookup {
         state.withLock { state in
             guard let freshUntil = state.freshUntil, now < freshUntil else { return .stale }
-            if let record = state.records[digest] { return .hit(record) }
+            if let entry = state.records[digest] { return .hit(entry.record) }
             return .miss(epoch: state.epoch)
         }
     }
 
-    /// Keeps `record`, looked up in the database after a ``Lookup/miss(epoch:)`` with `epoch`,
-    /// unless something was forgotten meanwhile.
-    func fill(_ record: TokenRecord, epoch: UInt64) {
+    /// Keeps what the database said about `digest` (`record`, or `nil` for no record), looked up
+    /// after a ``Lookup/miss(epoch:)`` with `epoch`, unless something was forgotten meanwhile.
+    func fill(_ digest: TokenDigest, _ record: TokenRecord?, epoch: UInt64) {
         guard capacity > 0 else { return }
         state.withLock { state in
-            guard state.epoch == epoch, state.records[record.digest] == nil else { return }
+            guard state.epoch == epoch, state.records[digest] == nil else { return }
+            let slot: Int
             if state.order.count < capacity {
-                state.order.append(record.digest)
+                slot = state.order.count
+                state.order.append(digest)
             } else {
-                state.records[state.order[state.next]] = nil
-                state.order[state.next] = record.digest
+                slot = state.next
+                let oldest = state.order[slot]
+                if state.records[oldest]?.slot == slot { state.records[oldest] = nil }
+                state.order[slot] = digest
                 state.next = (state.next + 1) % capacity
             }
-            state.records[record.digest] = record
+            state.records[digest] = (record, slot)
         }
     }
 
@@ -111,7 +118,7 @@ final class TokenCache: Sendable {
         state.withLock { $0.freshUntil = nil }
     }
 
-    /// How many records are kept.
+    /// How many look-ups are kept (records and absences).
     var count: Int { state.withLock { $0.records.count } }
 
     /// Whether records are served as of `now`.

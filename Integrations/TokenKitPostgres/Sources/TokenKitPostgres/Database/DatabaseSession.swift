@@ -49,7 +49,7 @@ struct DatabaseSession: Sendable {
                                 let result = try await client.withConnection { connection in
                                     // The pool may hand out a connection that has just closed
                                     // (a server restart, a terminated session) before it learns
-                                    // of the close: nothing was sent on it, so take another.
+                                    // of the close.
                                     guard !connection.isClosed else { throw ConnectionClosed() }
                                     try lease.begin(with: connection)
                                     // Ended before the pool gets the connection back, so that a
@@ -59,9 +59,21 @@ struct DatabaseSession: Sendable {
                                 }
                                 answer.give(.success(result))
                                 return
-                            } catch is ConnectionClosed where attempt < 3 && !lease.hasBegun {
+                            } catch let error
+                                where !lease.hasTimedOut && Self.isConnectionFailure(error)
+                                && attempt < (error is ConnectionClosed ? 20 : 3)
+                            {
+                                // The connection failed before any COMMIT was sent (a failure
+                                // during COMMIT is OutcomeUnknown, never retried), so PostgreSQL
+                                // rolled back whatever the call did: try again on another. A
+                                // connection found closed before anything was sent on it is
+                                // retried more often: the pool may hold several that a server
+                                // restart closed, and drops each as it learns of its close.
                                 attempt += 1
-                                await Task.yield()
+                                // Gives the pool a moment to learn of closes. Sleeping throws only
+                                // when the timeout has cancelled this task, and then the next
+                                // lease fails at once: nothing is lost by ignoring it.
+                                try? await Task.sleep(for: .milliseconds(1))
                             }
                         }
                     } catch {
@@ -155,6 +167,17 @@ struct DatabaseSession: Sendable {
     /// read, so a statement whose rows go unread could fail unnoticed.
     func execute(_ query: PostgresQuery, on connection: PostgresConnection) async throws {
         for try await _ in try await self.query(query, on: connection) {}
+    }
+
+    /// Whether `error` says the connection failed (closed, reset, or ended by the server), as
+    /// opposed to an answer from PostgreSQL.
+    static func isConnectionFailure(_ error: any Error) -> Bool {
+        if error is ConnectionClosed { return true }
+        guard let error = error as? PSQLError else { return false }
+        if error.code == .serverClosedConnection || error.code == .connectionError { return true }
+        // 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now: the server ended
+        // or refused the session.
+        return error.code == .server && (error.serverInfo?[.sqlState]?.hasPrefix("57P") ?? false)
     }
 
     private func isRetryable(_ error: TokenKitError) -> Bool {

@@ -2,9 +2,9 @@ import TokenKit
 
 /// A notification on the store's channel: what changed, or an instance's heartbeat.
 ///
-/// Every write that changes or removes records sends ``forget(_:)`` with their digests, with
-/// `pg_notify` in its own transaction, so the notification is delivered when, and only if, the
-/// change commits — in commit order. Inserts send nothing: caches hold no absences.
+/// Every write sends ``forget(_:)`` with the digests of the records it adds, changes or removes,
+/// with `pg_notify` in its own transaction, so the notification is delivered when, and only if,
+/// the change commits — in commit order. (Caches keep absences too, so an insert is announced.)
 enum ChangeMessage: Equatable {
     /// These records changed or were removed.
     case forget([TokenDigest])
