@@ -146,17 +146,28 @@ struct BenchmarkSuite {
         if let postgres {
             postgresRows.append(try await PostgresBenchmark.propagationRow(url: postgres, quick: quick))
             for writers in [1, 8] {
-                let rate = try await PostgresBenchmark.durableCreates(url: postgres, writers: writers, seconds: quick ? 0.3 : 3)
+                let rate = try await PostgresBenchmark.durableCreates(
+                    url: postgres,
+                    writers: writers,
+                    seconds: quick ? 0.3 : 3
+                )
                 postgresRows.append(
                     .init(
-                        benchmark: "durable creates, \(writers) writer\(writers == 1 ? "" : "s") (PostgresTokenStore; FileTokenStore and SQLite: Durable writes)",
+                        benchmark:
+                            "durable creates, \(writers) writer\(writers == 1 ? "" : "s") (PostgresTokenStore; FileTokenStore and SQLite: Durable writes)",
                         tokenKit: Format.rate(rate)
                     )
                 )
             }
-            report.section("PostgreSQL (loopback, synchronous_commit on)", peer: "in memory / a query per validation", postgresRows)
+            report.section(
+                "PostgreSQL (loopback, synchronous_commit on)",
+                peer: "in memory / a query per validation",
+                postgresRows
+            )
         } else {
-            print("PostgreSQL benchmarks skipped: set TOKENKIT_POSTGRES_URL (Integrations/TokenKitPostgres/Scripts/postgres-cluster.sh run …)")
+            print(
+                "PostgreSQL benchmarks skipped: set TOKENKIT_POSTGRES_URL (Integrations/TokenKitPostgres/Scripts/postgres-cluster.sh run …)"
+            )
         }
         report.section(
             "Opening a store",
@@ -181,5 +192,66 @@ struct BenchmarkSuite {
             print("wrote \(output)")
         }
         print("benchmarks finished in \(Int(elapsed)) s")
+    }
+
+    /// The PostgreSQL section alone, with what it is compared with measured in the same run: the
+    /// in-memory store's validation rate, and FileTokenStore's and SQLite's durable creates.
+    func runPostgres(output: String?) async throws {
+        guard let postgres = PostgresBenchmark.url else {
+            print("set TOKENKIT_POSTGRES_URL (Integrations/TokenKitPostgres/Scripts/postgres-cluster.sh run …)")
+            return
+        }
+        let started = ContinuousClock.now
+        let directory = NSTemporaryDirectory() + "tokenkit-bench-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var report = Report()
+        var rows: [Report.Row] = []
+        for count in sizes {
+            let (records, secrets) = ValidationBenchmark.records(count: count)
+            let presented = ValidationBenchmark.workload(secrets)
+            let memory = InMemoryTokenStore()
+            for record in records { try memory.insert(record, maximumLiveTokensPerOwner: nil) }
+            let inMemory = try await ValidationBenchmark.run(store: memory, presented: presented, quick: quick)
+            rows += try await PostgresBenchmark.validationRows(
+                url: postgres,
+                records: records,
+                presented: presented,
+                inMemory: inMemory.singleTask,
+                quick: quick
+            )
+        }
+        rows.append(try await PostgresBenchmark.propagationRow(url: postgres, quick: quick))
+        for writers in [1, 8] {
+            let seconds = quick ? 0.3 : 3
+            let ours = try await PostgresBenchmark.durableCreates(url: postgres, writers: writers, seconds: seconds)
+            let file = try await DurableWriteBenchmark.fileStore(
+                path: directory + "/durable-\(writers).tkstore",
+                writers: writers,
+                seconds: seconds
+            )
+            let sqlite = try DurableWriteBenchmark.sqlite(
+                path: directory + "/durable-\(writers).sqlite",
+                writers: writers,
+                seconds: seconds
+            )
+            rows.append(
+                .init(
+                    benchmark:
+                        "durable creates, \(writers) writer\(writers == 1 ? "" : "s"): PostgresTokenStore (FileTokenStore \(Format.rate(file)))",
+                    tokenKit: Format.rate(ours),
+                    peer: "SQLite \(Format.rate(sqlite))",
+                    ratio: Format.ratio(ours / sqlite)
+                )
+            )
+        }
+        report.section("PostgreSQL (loopback, synchronous_commit on)", peer: "in memory / a query per validation", rows)
+        let elapsed = Statistics.seconds(ContinuousClock.now - started)
+        if let output {
+            let header =
+                "Measured \(Date().formatted(.iso8601)) on \(ProcessInfo.processInfo.activeProcessorCount) cores, release build, in \(Int(elapsed)) s.\n"
+            try (header + "\n" + report.markdown).write(toFile: output, atomically: true, encoding: .utf8)
+        }
+        print("PostgreSQL benchmarks finished in \(Int(elapsed)) s")
     }
 }

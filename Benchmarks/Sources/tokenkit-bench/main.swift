@@ -2,6 +2,9 @@ import Foundation
 import TokenKit
 
 // tokenkit-bench run [--quick] [--output FILE]   every benchmark; writes a Markdown report
+// tokenkit-bench postgres [--quick] [--output FILE]  the PostgreSQL section alone, beside the
+//                                                in-memory store and the durable-write peers it is
+//                                                compared with (TOKENKIT_POSTGRES_URL must be set)
 // tokenkit-bench open-store PATH                 (child mode) open a file store, print time and peak RSS
 // tokenkit-bench memory-per-token COUNT          (child mode) resident bytes per token in memory
 // tokenkit-bench sqlite-first-query PATH DIGEST  (child mode) open SQLite and query once
@@ -14,6 +17,10 @@ case "run":
     let quick = arguments.contains("--quick")
     let output = arguments.firstIndex(of: "--output").map { arguments[$0 + 1] }
     try await BenchmarkSuite(quick: quick).run(output: output)
+case "postgres":
+    let quick = arguments.contains("--quick")
+    let output = arguments.firstIndex(of: "--output").map { arguments[$0 + 1] }
+    try await BenchmarkSuite(quick: quick).runPostgres(output: output)
 case "open-store":
     try OpenBenchmark.openStore(arguments[1])
 case "sqlite-first-query":
@@ -42,5 +49,12 @@ case "make-store":
     let count = Int(arguments[2])!
     try await StoreFixtures.makeFileStore(at: arguments[1], records: (0..<count).map { StoreFixtures.token($0).record })
 default:
-    print("usage: tokenkit-bench run [--quick] [--output FILE] | make-store PATH COUNT")
+    print(
+        """
+        usage: tokenkit-bench run [--quick] [--output FILE]
+               tokenkit-bench postgres [--quick] [--output FILE]
+               tokenkit-bench make-store PATH COUNT
+               tokenkit-bench profile-validate COUNT
+        """
+    )
 }
