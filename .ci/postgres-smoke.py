@@ -3,8 +3,8 @@
 
 Usage: postgres-smoke.py TOKENCTL SERVER_A SERVER_B   (SERVER_A and SERVER_B may differ: Hummingbird and Vapor)
 
-Starts a PostgreSQL server of its own with the cluster script (TOKENKIT_POSTGRES_CLUSTER, which
-`Integrations/TokenKitPostgres/Scripts/postgres-cluster.sh run` sets), then checks over real HTTP:
+Starts a PostgreSQL server of its own with the cluster script named by TOKENKIT_POSTGRES_CLUSTER
+(Integrations/TokenKitPostgres/Scripts/postgres-cluster.sh), then checks over real HTTP:
 a token made with tokenctl works on both instances; a token made through one instance works at once
 on the other; a revoke through either instance, or through tokenctl, is refused by both within the
 staleness bound; with the database stopped, both instances answer 503 (not 401, not 200) once the

@@ -39,9 +39,10 @@ install_postgres() {
     find_bin >/dev/null
 }
 
-# PostgreSQL refuses to run as root: as root, run it as `nobody`.
+# PostgreSQL refuses to run as root: as root, run it as `nobody`, from `/` (its tools change back
+# into the starting folder, which `nobody` may not be allowed to enter).
 as_owner() {
-    if [ "$(id -u)" -eq 0 ]; then runuser -u nobody -- "$@"; else "$@"; fi
+    if [ "$(id -u)" -eq 0 ]; then (cd / && runuser -u nobody -- "$@"); else "$@"; fi
 }
 
 free_port() {
@@ -55,7 +56,8 @@ create() {
     mkdir -p "$dir"
     [ "$(id -u)" -eq 0 ] && chown nobody "$dir"
     chmod 700 "$dir"
-    as_owner "$bin/initdb" -D "$dir/data" -U postgres --auth=trust --no-instructions -E UTF8 >"$dir/initdb.log" 2>&1 \
+    as_owner "$bin/initdb" -D "$dir/data" -U postgres --auth=trust --no-instructions -E UTF8 --no-locale \
+        >"$dir/initdb.log" 2>&1 \
         || { cat "$dir/initdb.log" >&2; return 1; }
     port=$(free_port)
     cat >>"$dir/data/postgresql.conf" <<CONF
@@ -90,9 +92,13 @@ url() {
 }
 
 destroy() {
-    local dir=$1
+    local dir=$1 pid
     [ -d "$dir" ] || return 0
-    stop "$dir" || true
+    if ! stop "$dir" 2>/dev/null && [ -f "$dir/data/postmaster.pid" ]; then
+        # pg_ctl could not stop it: end the server itself rather than leave it running.
+        pid=$(head -1 "$dir/data/postmaster.pid")
+        kill -QUIT "$pid" 2>/dev/null || true
+    fi
     rm -rf "$dir"
 }
 
@@ -103,15 +109,20 @@ run() {
     local dir=$run_dir
     chmod 755 "$dir"
     trap 'destroy "$run_dir/cluster"; rm -rf "$run_dir"' EXIT
-    trap 'exit 130' INT TERM
     create "$dir/cluster"
     start "$dir/cluster"
     export TOKENKIT_POSTGRES_URL
     TOKENKIT_POSTGRES_URL=$(url "$dir/cluster")
     export TOKENKIT_POSTGRES_CLUSTER=$script
     echo "postgres-cluster: PostgreSQL on $TOKENKIT_POSTGRES_URL" >&2
+    # The command runs in the background so that a signal to this script is handled at once: it is
+    # passed on, and the exit trap stops the server (which pg_ctl started in a session of its own).
+    "$@" &
+    child=$!
+    trap 'kill -TERM "$child" 2>/dev/null; wait "$child"; exit 143' TERM
+    trap 'kill -INT "$child" 2>/dev/null; wait "$child"; exit 130' INT
     status=0
-    "$@" || status=$?
+    wait "$child" || status=$?
     return $status
 }
 
@@ -119,7 +130,9 @@ command=${1:-}
 shift || true
 case "$command" in
     run) [ $# -gt 0 ] || { echo "usage: $0 run COMMAND..." >&2; exit 2; }; run "$@" ;;
-    create | start | stop | url | destroy) [ $# -eq 1 ] || { echo "usage: $0 $command DIR" >&2; exit 2; }; "$command" "$1" ;;
+    create | start | stop | url | destroy)
+        [ $# -eq 1 ] || { echo "usage: $0 $command DIR" >&2; exit 2; }
+        "$command" "$(realpath -m -- "$1")" ;;
     install) install_postgres ;;
     *) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac

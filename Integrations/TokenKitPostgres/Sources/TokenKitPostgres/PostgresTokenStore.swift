@@ -8,15 +8,25 @@ import TokenKit
 /// memory and hears about every change within a bound.
 ///
 /// ```swift
-/// let client = PostgresClient(configuration: .init(
-///     host: "db.internal", username: "app", password: secret, database: "app", tls: .disable))
-/// let store = try PostgresTokenStore(client: client, configuration: .init(maximumStaleness: .milliseconds(500)))
-/// let manager = TokenManager(store: store)
-///
-/// // The pool, the store's change feed and the manager run as services, in this order.
-/// let services = ServiceGroup(services: [client, store, TokenManagerService(manager), app], logger: logger)
-/// try await store.migrate()   // once the pool runs: creates or upgrades the tables
+/// let url = try PostgresURL(parsing: "postgres://app:secret@db.internal:5432/app")
+/// // Runs the pool and the change feed, and creates or upgrades the tables, around the closure.
+/// try await PostgresTokenStore.withStore(url: url, configuration: .init(maximumStaleness: .milliseconds(500))) {
+///     store in
+///     let manager = TokenManager(store: store)
+///     let services = ServiceGroup(
+///         configuration: .init(
+///             services: [TokenManagerService(manager), app],   // TokenKitHummingbird's service, your server
+///             gracefulShutdownSignals: [.sigterm, .sigint],
+///             logger: logger
+///         )
+///     )
+///     try await services.run()
+/// }
 /// ```
+///
+/// A server that runs the pool in a service group of its own creates the store with
+/// ``init(client:configuration:logger:)``, runs the client and the store (``run()``) as services,
+/// and calls ``migrate()`` once the client runs, before it takes requests.
 ///
 /// ## What runs where
 ///

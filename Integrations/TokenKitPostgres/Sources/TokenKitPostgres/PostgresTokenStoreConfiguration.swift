@@ -19,8 +19,8 @@ extension PostgresTokenStore {
         /// The most records kept in memory for validation; 0 turns the cache off, so that every
         /// validation asks the database. 100,000 by default.
         ///
-        /// Size it to the tokens in use at once: a record takes a few hundred bytes (see the
-        /// package's README for measured figures), and the oldest kept is forgotten first.
+        /// Size it to the tokens in use at once: an entry holds a whole record (a few hundred
+        /// bytes, more with many scopes or networks), and the oldest kept is forgotten first.
         public var cacheCapacity: Int
 
         /// The most any database call may take, waiting for a connection included, before it

@@ -83,7 +83,7 @@ final class ChangeFeed: Sendable {
                     ]
                 )
                 // 50 ms, 100 ms, … up to 2 s between attempts. A cancelled sleep ends the loop.
-                let pause = Duration.milliseconds(50) * (1 << min(failures - 1, 5))
+                let pause = Duration.milliseconds(50) * (1 << min(failures - 1, 6))
                 do { try await Task.sleep(for: min(pause, .seconds(2))) } catch { break }
             }
         }
