@@ -210,14 +210,6 @@ private final class Lease: Sendable {
         if timedOut { throw CancellationError() }
     }
 
-    /// Whether the call got a connection that was open.
-    var hasBegun: Bool {
-        state.withLock { state in
-            if case .waiting = state { return false }
-            return true
-        }
-    }
-
     /// Whether the timeout passed.
     var hasTimedOut: Bool {
         state.withLock { state in

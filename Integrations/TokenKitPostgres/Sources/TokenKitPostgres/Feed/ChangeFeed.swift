@@ -40,7 +40,6 @@ final class ChangeFeed: Sendable {
         var nextSequence: UInt64 = 0
         var pending: [UInt64: ContinuousClock.Instant] = [:]
         var lastEcho: ContinuousClock.Instant?
-        var connected = false
     }
 
     /// A feed for `cache`; ``run()`` starts it.
@@ -61,9 +60,6 @@ final class ChangeFeed: Sendable {
     var stallLimit: Duration {
         max(maximumStaleness * 2, session.timeout)
     }
-
-    /// Whether the feed is listening now.
-    var isConnected: Bool { state.withLock { $0.connected } }
 
     /// Listens until the task is cancelled, reconnecting after failures.
     func run() async {
@@ -87,7 +83,6 @@ final class ChangeFeed: Sendable {
                 do { try await Task.sleep(for: min(pause, .seconds(2))) } catch { break }
             }
         }
-        state.withLock { $0.connected = false }
         // Stopped for good: nothing keeps the cache fresh any more.
         cache.markStale()
     }
@@ -102,9 +97,7 @@ final class ChangeFeed: Sendable {
                 state.withLock { state in
                     state.pending.removeAll()
                     state.lastEcho = start
-                    state.connected = true
                 }
-                defer { state.withLock { $0.connected = false } }
                 // postgres-nio does not cancel a statement in flight: on cancellation (shutdown)
                 // the connection is closed, so that a heartbeat stuck on a stalled server cannot
                 // hold the shutdown.
