@@ -18,7 +18,6 @@ extension PostgresTokenStore {
     public func migrate() async throws(TokenKitError) -> Int {
         let schema = self.schema
         let session = self.session
-        let logger = session.logger
         return try await session.transaction("migrating TokenKit's tables") { connection in
             try await session.execute(
                 "SELECT pg_advisory_xact_lock(hashtextextended(\(schema.migrationLockKey), 0))",
