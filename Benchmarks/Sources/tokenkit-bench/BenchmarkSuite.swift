@@ -196,7 +196,8 @@ struct BenchmarkSuite {
 
     /// The PostgreSQL section alone, with what it is compared with measured in the same run: the
     /// in-memory store's validation rate, and FileTokenStore's and SQLite's durable creates.
-    func runPostgres(output: String?) async throws {
+    /// - Parameter sizes: The store sizes to validate with, instead of ``sizes``.
+    func runPostgres(output: String?, sizes chosen: [Int]? = nil) async throws {
         guard let postgres = PostgresBenchmark.url else {
             print("set TOKENKIT_POSTGRES_URL (Integrations/TokenKitPostgres/Scripts/postgres-cluster.sh run …)")
             return
@@ -207,7 +208,7 @@ struct BenchmarkSuite {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         var report = Report()
         var rows: [Report.Row] = []
-        for count in sizes {
+        for count in chosen ?? sizes {
             let (records, secrets) = ValidationBenchmark.records(count: count)
             let presented = ValidationBenchmark.workload(secrets)
             let memory = InMemoryTokenStore()

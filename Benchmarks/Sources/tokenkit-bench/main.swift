@@ -2,7 +2,7 @@ import Foundation
 import TokenKit
 
 // tokenkit-bench run [--quick] [--output FILE]   every benchmark; writes a Markdown report
-// tokenkit-bench postgres [--quick] [--output FILE]  the PostgreSQL section alone, beside the
+// tokenkit-bench postgres [--quick] [--size N] [--output FILE]  the PostgreSQL section alone, beside the
 //                                                in-memory store and the durable-write peers it is
 //                                                compared with (TOKENKIT_POSTGRES_URL must be set)
 // tokenkit-bench open-store PATH                 (child mode) open a file store, print time and peak RSS
@@ -20,7 +20,8 @@ case "run":
 case "postgres":
     let quick = arguments.contains("--quick")
     let output = arguments.firstIndex(of: "--output").map { arguments[$0 + 1] }
-    try await BenchmarkSuite(quick: quick).runPostgres(output: output)
+    let size = arguments.firstIndex(of: "--size").flatMap { Int(arguments[$0 + 1]) }
+    try await BenchmarkSuite(quick: quick).runPostgres(output: output, sizes: size.map { [$0] })
 case "open-store":
     try OpenBenchmark.openStore(arguments[1])
 case "sqlite-first-query":
@@ -52,7 +53,7 @@ default:
     print(
         """
         usage: tokenkit-bench run [--quick] [--output FILE]
-               tokenkit-bench postgres [--quick] [--output FILE]
+               tokenkit-bench postgres [--quick] [--size N] [--output FILE]
                tokenkit-bench make-store PATH COUNT
                tokenkit-bench profile-validate COUNT
         """
