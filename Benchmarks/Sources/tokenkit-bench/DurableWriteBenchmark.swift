@@ -8,7 +8,11 @@ import TokenKit
 enum DurableWriteBenchmark {
     static func fileStore(path: String, writers: Int, seconds: Double) async throws -> Double {
         try? FileManager.default.removeItem(atPath: path)
-        let store = try FileTokenStore(path: path)
+        return try await creates(into: try FileTokenStore(path: path), writers: writers, seconds: seconds)
+    }
+
+    /// Creates per second into `store`, with `writers` tasks inserting one token each per call.
+    static func creates(into store: any TokenStore, writers: Int, seconds: Double) async throws -> Double {
         let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
         let start = ContinuousClock.now
         let total = try await withThrowingTaskGroup(of: Int.self) { group in

@@ -194,24 +194,7 @@ enum PostgresBenchmark {
     /// Durable creates per second through PostgresTokenStore with `writers` concurrent tasks.
     static func durableCreates(url: PostgresURL, writers: Int, seconds: Double) async throws -> Double {
         try await withStores(url: url, count: 1, configuration: .init()) { stores, _ in
-            let store = stores[0]
-            let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
-            let start = ContinuousClock.now
-            let total = try await withThrowingTaskGroup(of: Int.self) { group in
-                for writer in 0..<writers {
-                    group.addTask {
-                        var count = 0
-                        while ContinuousClock.now < deadline {
-                            let record = StoreFixtures.token(writer * 10_000_000 + count).record
-                            try await store.insert(record, maximumLiveTokensPerOwner: nil)
-                            count += 1
-                        }
-                        return count
-                    }
-                }
-                return try await group.reduce(0, +)
-            }
-            return Double(total) / Statistics.seconds(ContinuousClock.now - start)
+            try await DurableWriteBenchmark.creates(into: stores[0], writers: writers, seconds: seconds)
         }
     }
 }
