@@ -164,7 +164,7 @@ struct LogScanner {
     /// The payload length the header at `offset` claims, within what the file holds; 0 when the
     /// header is not readable.
     private mutating func claimedPayloadLength(at offset: Int) -> Int {
-        // `try?` is safe: a header that cannot be read costs nothing to check.
+        // Ignoring the error is safe: a header that cannot be read costs nothing to check.
         let length = try? bytes(at: offset, count: StoreFileFormat.batchHeaderSize) { header -> Int in
             Int(header.loadUnaligned(fromByteOffset: 4, as: UInt32.self).littleEndian)
         }

@@ -111,24 +111,6 @@ enum TestDatabase {
             try await Task.sleep(for: .milliseconds(5))
         }
     }
-
-    /// Runs `body`, and throws if it takes longer than `limit`.
-    static func withTimeout<Value: Sendable>(
-        _ limit: Duration,
-        _ body: @escaping @Sendable () async throws -> Value
-    ) async throws -> Value {
-        try await withThrowingTaskGroup(of: Value?.self) { group in
-            group.addTask { try await body() }
-            group.addTask {
-                try await Task.sleep(for: limit)
-                return nil
-            }
-            let first = try await group.next()!
-            group.cancelAll()
-            guard let value = first else { throw TokenKitError(.storageFailure, "timed out after \(limit)") }
-            return value
-        }
-    }
 }
 
 /// A PostgreSQL server of a test's own, made and removed with the cluster script, that the test
