@@ -5,42 +5,96 @@ import Testing
 
 struct SHA256Tests {
     /// FIPS 180-4 examples (NIST CSRC "SHA256.pdf", "SHA2_Additional.pdf").
-    @Test(arguments: [
-        ("", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
-        ("abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
-        (
-            "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
-            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"
-        ),
-        (
-            "abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu",
-            "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1"
-        ),
-    ])
-    func fipsExamples(message: String, expected: String) {
-        #expect(SHA256Hasher().digest(of: message).hex == expected)
+    @Test(
+        arguments: SHA256.Implementation.available,
+        [
+            ("", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+            ("abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
+            (
+                "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+                "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"
+            ),
+            (
+                "abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu",
+                "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1"
+            ),
+        ]
+    )
+    func fipsExamples(implementation: SHA256.Implementation, example: (message: String, expected: String)) {
+        #expect(hash(Array(example.message.utf8), implementation).hex == example.expected)
     }
 
-    @Test func oneMillionAs() {
+    @Test(arguments: SHA256.Implementation.available)
+    func oneMillionAs(implementation: SHA256.Implementation) {
         let message = [UInt8](repeating: UInt8(ascii: "a"), count: 1_000_000)
-        let digest = message.withUnsafeBytes { SHA256.hash($0) }
-        #expect(digest.hex == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+        #expect(hash(message, implementation).hex == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+    }
+
+    /// Every implementation this processor runs gives the portable code's digest for random
+    /// messages of every length from 0 to 1,000 bytes, hashed at once and in pieces.
+    @Test func implementationsAgreeOnEveryLength() {
+        var generator = SystemRandomNumberGenerator()
+        for length in 0...1_000 {
+            let message = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            let expected = hash(message, .portable)
+            for implementation in SHA256.Implementation.available {
+                #expect(hash(message, implementation) == expected, "\(implementation), length \(length)")
+                var pieces = SHA256(implementation: implementation)
+                let cut = Int.random(in: 0...length, using: &generator)
+                message[..<cut].withUnsafeBytes { pieces.update($0) }
+                message[cut...].withUnsafeBytes { pieces.update($0) }
+                #expect(pieces.finalize() == expected, "\(implementation), length \(length) cut at \(cut)")
+            }
+        }
+    }
+
+    /// The processor's SHA-256 instructions are used where the kernel reports them, so that CI on
+    /// such a machine runs the hardware path (and a broken feature check fails here).
+    @Test func hardwareIsUsedWhereTheProcessorHasIt() throws {
+        #if os(Linux) && (arch(x86_64) || arch(arm64))
+        let cpuinfo = try String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)
+        let flags = Set(cpuinfo.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" }))
+        #if arch(x86_64)
+        let reported = flags.contains("sha_ni")
+        #else
+        let reported = flags.contains("sha2")
+        #endif
+        #expect(SHA256.Implementation.isHardwareAvailable == reported)
+        let used: SHA256.Implementation =
+            reported && !SHA256.Implementation.isPortableRequested ? .hardware : .portable
+        #expect(SHA256.Implementation.fastest == used)
+        #endif
     }
 
     /// Lengths around the padding boundaries (55/56 bytes) and block boundaries (64, 120), checked
     /// against Python's hashlib.
-    @Test(arguments: [
-        (55, "9f4390f8d30c2dd92ec9f095b65e2b9ae9b0a925a5258e241c9f1e910f734318"),
-        (56, "b35439a4ac6f0948b6d6f9e3c6af0f5f590ce20f1bde7090ef7970686ec6738a"),
-        (63, "7d3e74a05d7db15bce4ad9ec0658ea98e3f06eeecf16b4c6fff2da457ddc2f34"),
-        (64, "ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb"),
-        (65, "635361c48bb9eab14198e76ea8ab7f1a41685d6ad62aa9146d301d4f17eb0ae0"),
-        (119, "31eba51c313a5c08226adf18d4a359cfdfd8d2e816b13f4af952f7ea6584dcfb"),
-        (120, "2f3d335432c70b580af0e8e1b3674a7c020d683aa5f73aaaedfdc55af904c21c"),
-        (300, "9835fa6bf4e20a9b9ea812506302e98982721a6cf8d2cae67af57129bf21ae90"),
-    ])
-    func boundaryLengths(length: Int, expected: String) {
-        #expect(SHA256Hasher().digest(of: String(repeating: "a", count: length)).hex == expected)
+    @Test(
+        arguments: SHA256.Implementation.available,
+        [
+            (55, "9f4390f8d30c2dd92ec9f095b65e2b9ae9b0a925a5258e241c9f1e910f734318"),
+            (56, "b35439a4ac6f0948b6d6f9e3c6af0f5f590ce20f1bde7090ef7970686ec6738a"),
+            (63, "7d3e74a05d7db15bce4ad9ec0658ea98e3f06eeecf16b4c6fff2da457ddc2f34"),
+            (64, "ffe054fe7ae0cb6dc65c3af9b61d5209f439851db43d0ba5997337df154668eb"),
+            (65, "635361c48bb9eab14198e76ea8ab7f1a41685d6ad62aa9146d301d4f17eb0ae0"),
+            (119, "31eba51c313a5c08226adf18d4a359cfdfd8d2e816b13f4af952f7ea6584dcfb"),
+            (120, "2f3d335432c70b580af0e8e1b3674a7c020d683aa5f73aaaedfdc55af904c21c"),
+            (300, "9835fa6bf4e20a9b9ea812506302e98982721a6cf8d2cae67af57129bf21ae90"),
+        ]
+    )
+    func boundaryLengths(implementation: SHA256.Implementation, example: (length: Int, expected: String)) {
+        let message = [UInt8](repeating: UInt8(ascii: "a"), count: example.length)
+        #expect(hash(message, implementation).hex == example.expected)
+    }
+
+    @Test func defaultHasherMatchesEveryImplementation() {
+        let token = TokenFormat.default.generate()
+        for implementation in SHA256.Implementation.available {
+            #expect(SHA256Hasher().digest(of: token) == hash(Array(token.utf8), implementation))
+        }
+    }
+
+    private func hash(_ message: [UInt8], _ implementation: SHA256.Implementation) -> TokenDigest {
+        message.withUnsafeBytes { SHA256.hash($0, implementation: implementation) }
     }
 
     @Test func streamingInPiecesMatchesOneShot() {
@@ -102,6 +156,12 @@ struct HMACSHA256Tests {
     func rfc4231(key: [UInt8], message: [UInt8], expected: String) {
         let digest = message.withUnsafeBytes { HMACSHA256Hasher(key: key).digest($0) }
         #expect(digest.hex.hasPrefix(expected))
+        for implementation in SHA256.Implementation.available {
+            let forced = message.withUnsafeBytes {
+                HMACSHA256Hasher(key: key, implementation: implementation).digest($0)
+            }
+            #expect(forced.hex.hasPrefix(expected), "\(implementation)")
+        }
     }
 
     @Test func differentKeysGiveDifferentDigests() {

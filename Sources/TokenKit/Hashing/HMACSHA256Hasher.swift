@@ -13,13 +13,18 @@ public struct HMACSHA256Hasher: TokenHasher {
     ///
     /// - Parameter key: The secret key. Keys longer than 64 bytes are first hashed, as RFC 2104 says.
     public init(key: some Collection<UInt8>) {
+        self.init(key: key, implementation: .fastest)
+    }
+
+    /// Creates a hasher whose SHA-256 runs on `implementation`, so that tests compare each.
+    init(key: some Collection<UInt8>, implementation: SHA256.Implementation) {
         var block = [UInt8](key)
         if block.count > SHA256.blockSize {
-            block = block.withUnsafeBytes { SHA256.hash($0).bytes }
+            block = block.withUnsafeBytes { SHA256.hash($0, implementation: implementation).bytes }
         }
         block += [UInt8](repeating: 0, count: SHA256.blockSize - block.count)
-        var inner = SHA256()
-        var outer = SHA256()
+        var inner = SHA256(implementation: implementation)
+        var outer = SHA256(implementation: implementation)
         block.map { $0 ^ 0x36 }.withUnsafeBytes { inner.update($0) }
         block.map { $0 ^ 0x5c }.withUnsafeBytes { outer.update($0) }
         self.inner = inner

@@ -1,28 +1,59 @@
+internal import CTokenKitSHA256
+import Foundation
+
 /// A streaming SHA-256 (FIPS 180-4) that never allocates on the heap.
 ///
 /// The state and the partial block are stored inline, so hashing a token costs no allocation; copying
 /// a value copies the midstate, which is how ``HMACSHA256Hasher`` precomputes its padded keys.
+///
+/// Whole blocks go to the processor's SHA-256 instructions when it has them (the C target
+/// `CTokenKitSHA256`), else to the portable Swift code below; both give the same digests.
 struct SHA256: Sendable {
-    private var h0: UInt32 = 0x6a09_e667
-    private var h1: UInt32 = 0xbb67_ae85
-    private var h2: UInt32 = 0x3c6e_f372
-    private var h3: UInt32 = 0xa54f_f53a
-    private var h4: UInt32 = 0x510e_527f
-    private var h5: UInt32 = 0x9b05_688c
-    private var h6: UInt32 = 0x1f83_d9ab
-    private var h7: UInt32 = 0x5be0_cd19
+    /// Which code processes whole blocks.
+    enum Implementation: Sendable, Hashable, CaseIterable {
+        /// FIPS 180-4's algorithm in Swift: runs everywhere.
+        case portable
+        /// The processor's SHA-256 instructions: the SHA extensions on x86-64, the SHA-2
+        /// instructions on arm64. Only where ``isHardwareAvailable``.
+        case hardware
+
+        /// Whether this processor has SHA-256 instructions (asked once: cpuid, `getauxval` or sysctl).
+        static let isHardwareAvailable = tokenkit_sha256_hardware_available() != 0
+
+        /// Whether the environment asks for the portable code: `TOKENKIT_SHA256=portable`, for
+        /// tools that report SHA-256 instructions they cannot run (valgrind 3.19 stops with SIGILL).
+        static let isPortableRequested = ProcessInfo.processInfo.environment["TOKENKIT_SHA256"] == "portable"
+
+        /// The implementation hashers use: the fastest this processor runs, unless the environment
+        /// asks for the portable code.
+        static let fastest: Implementation = isHardwareAvailable && !isPortableRequested ? .hardware : .portable
+
+        /// Every implementation this processor runs, for tests that compare them.
+        static var available: [Implementation] { isHardwareAvailable ? [.portable, .hardware] : [.portable] }
+    }
+
+    /// H0…H7, contiguous so that the hardware code can take a pointer to them.
+    private var state: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) = (
+        0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a, 0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19
+    )
     /// The bytes of the current, not yet full block.
     private var pending: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
     private var pendingCount = 0
     private var totalBytes: UInt64 = 0
+    private let implementation: Implementation
 
     static let blockSize = 64
 
-    init() {}
+    /// Starts a hash that processes blocks with `implementation`; by default the fastest this
+    /// processor has. Tests pass each of ``Implementation/available`` to compare them.
+    init(implementation: Implementation = .fastest) {
+        precondition(implementation != .hardware || Implementation.isHardwareAvailable, "no SHA-256 instructions")
+        self.implementation = implementation
+    }
 
     /// Hashes `bytes` in one call.
-    static func hash(_ bytes: UnsafeRawBufferPointer) -> TokenDigest {
-        var hasher = SHA256()
+    static func hash(_ bytes: UnsafeRawBufferPointer, implementation: Implementation = .fastest) -> TokenDigest {
+        var hasher = SHA256(implementation: implementation)
         hasher.update(bytes)
         return hasher.finalize()
     }
@@ -43,13 +74,14 @@ struct SHA256: Sendable {
             remaining -= taken
             guard pendingCount == Self.blockSize else { return }
             var block = pending
-            withUnsafeBytes(of: &block) { compress($0.baseAddress!) }
+            withUnsafeBytes(of: &block) { compress($0.baseAddress!, blocks: 1) }
             pendingCount = 0
         }
-        while remaining >= Self.blockSize {
-            compress(input)
-            input += Self.blockSize
-            remaining -= Self.blockSize
+        let wholeBlocks = remaining / Self.blockSize
+        if wholeBlocks > 0 {
+            compress(input, blocks: wholeBlocks)
+            input += wholeBlocks * Self.blockSize
+            remaining -= wholeBlocks * Self.blockSize
         }
         if remaining > 0 {
             withUnsafeMutableBytes(of: &pending) { block in
@@ -69,21 +101,37 @@ struct SHA256: Sendable {
             for index in (count + 1)..<Self.blockSize { bytes[index] = 0 }
         }
         if count >= Self.blockSize - 8 {
-            withUnsafeBytes(of: &block) { compress($0.baseAddress!) }
+            withUnsafeBytes(of: &block) { compress($0.baseAddress!, blocks: 1) }
             block = (0, 0, 0, 0, 0, 0, 0, 0)
         }
         block.7 = bitLength.bigEndian
-        withUnsafeBytes(of: &block) { compress($0.baseAddress!) }
+        withUnsafeBytes(of: &block) { compress($0.baseAddress!, blocks: 1) }
         return TokenDigest(
-            UInt64(h0) << 32 | UInt64(h1),
-            UInt64(h2) << 32 | UInt64(h3),
-            UInt64(h4) << 32 | UInt64(h5),
-            UInt64(h6) << 32 | UInt64(h7)
+            UInt64(state.0) << 32 | UInt64(state.1),
+            UInt64(state.2) << 32 | UInt64(state.3),
+            UInt64(state.4) << 32 | UInt64(state.5),
+            UInt64(state.6) << 32 | UInt64(state.7)
         )
     }
 
-    /// Processes one 64-byte block starting at `block`.
-    private mutating func compress(_ block: UnsafeRawPointer) {
+    /// Processes `blocks` whole 64-byte blocks starting at `start`.
+    private mutating func compress(_ start: UnsafeRawPointer, blocks: Int) {
+        switch implementation {
+        case .hardware:
+            withUnsafeMutableBytes(of: &state) { state in
+                tokenkit_sha256_compress_hardware(
+                    state.baseAddress!.assumingMemoryBound(to: UInt32.self),
+                    start.assumingMemoryBound(to: UInt8.self),
+                    blocks
+                )
+            }
+        case .portable:
+            for index in 0..<blocks { compressPortably(start + index * Self.blockSize) }
+        }
+    }
+
+    /// Processes one 64-byte block starting at `block`, in Swift.
+    private mutating func compressPortably(_ block: UnsafeRawPointer) {
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
             for t in 0..<16 {
                 w[t] = UInt32(bigEndian: block.loadUnaligned(fromByteOffset: t * 4, as: UInt32.self))
@@ -93,14 +141,14 @@ struct SHA256: Sendable {
                 let s1 = w[t - 2].rotatedRight(17) ^ w[t - 2].rotatedRight(19) ^ (w[t - 2] >> 10)
                 w[t] = w[t - 16] &+ s0 &+ w[t - 7] &+ s1
             }
-            var a = h0
-            var b = h1
-            var c = h2
-            var d = h3
-            var e = h4
-            var f = h5
-            var g = h6
-            var h = h7
+            var a = state.0
+            var b = state.1
+            var c = state.2
+            var d = state.3
+            var e = state.4
+            var f = state.5
+            var g = state.6
+            var h = state.7
             roundConstants.withUnsafeBufferPointer { k in
                 // Eight rounds a pass, the working variables changing roles instead of values.
                 var t = 0
@@ -116,14 +164,14 @@ struct SHA256: Sendable {
                     t += 8
                 }
             }
-            h0 &+= a
-            h1 &+= b
-            h2 &+= c
-            h3 &+= d
-            h4 &+= e
-            h5 &+= f
-            h6 &+= g
-            h7 &+= h
+            state.0 &+= a
+            state.1 &+= b
+            state.2 &+= c
+            state.3 &+= d
+            state.4 &+= e
+            state.5 &+= f
+            state.6 &+= g
+            state.7 &+= h
         }
     }
 }
