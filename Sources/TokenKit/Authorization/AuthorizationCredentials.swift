@@ -13,6 +13,9 @@ public struct AuthorizationCredentials: Hashable, Sendable, CustomStringConverti
         case cpanel
         /// `Authorization: whm USER:TOKEN`, WHM's scheme (port 2087).
         case whm
+
+        /// Every scheme: what a route accepts by default.
+        @usableFromInline static let every = Set(allCases)
     }
 
     /// The longest header value accepted, in bytes.
@@ -29,52 +32,22 @@ public struct AuthorizationCredentials: Hashable, Sendable, CustomStringConverti
     ///
     /// - Throws: ``AuthorizationHeaderError`` with the reason the value is not accepted.
     public init(parsing header: String) throws(AuthorizationHeaderError) {
-        guard header.utf8.count <= Self.maximumLength else { throw .init(.malformedCredentials) }
-        let value = header.utf8.trimmed
-        guard !value.isEmpty else { throw .init(.empty) }
-        let schemeEnd = value.firstIndex(where: isSpaceOrTab) ?? value.endIndex
-        let schemeText = String(decoding: value[..<schemeEnd], as: UTF8.self).lowercased()
-        guard let scheme = Scheme(rawValue: schemeText) else { throw .init(.unsupportedScheme) }
-        let credentials = value[schemeEnd...].trimmed
-        guard !credentials.isEmpty else { throw .init(.missingCredentials) }
-        guard !credentials.contains(where: isSpaceOrTab) else { throw .init(.malformedCredentials) }
-
-        switch scheme {
-        case .bearer:
-            self.user = nil
-            self.token = String(decoding: credentials, as: UTF8.self)
-        case .cpanel, .whm:
-            guard let colon = credentials.firstIndex(of: UInt8(ascii: ":")), colon != credentials.startIndex else {
-                throw .init(.missingUser)
+        var header = header
+        let parsed = header.withUTF8 { bytes in
+            Result { () throws(AuthorizationHeaderError) in
+                let parts = try AuthorizationHeaderParts(parsing: bytes)
+                return (
+                    parts.scheme,
+                    parts.user.map { String(decoding: bytes[$0], as: UTF8.self) },
+                    String(decoding: bytes[parts.token], as: UTF8.self)
+                )
             }
-            let token = credentials[credentials.index(after: colon)...]
-            guard !token.isEmpty else { throw .init(.malformedCredentials) }
-            self.user = String(decoding: credentials[..<colon], as: UTF8.self)
-            self.token = String(decoding: token, as: UTF8.self)
         }
-        self.scheme = scheme
+        (scheme, user, token) = try parsed.get()
     }
 
     /// The scheme and user, with the token redacted.
     public var description: String {
         "AuthorizationCredentials(scheme: \(scheme.rawValue), user: \(user ?? "nil"), token: <redacted>)"
-    }
-}
-
-private func isSpaceOrTab(_ byte: UInt8) -> Bool {
-    byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t")
-}
-
-extension Collection where Element == UInt8 {
-    /// The bytes without leading and trailing spaces and tabs.
-    fileprivate var trimmed: SubSequence {
-        let start = firstIndex { !isSpaceOrTab($0) } ?? endIndex
-        var end = start
-        var index = start
-        while index != endIndex {
-            if !isSpaceOrTab(self[index]) { end = self.index(after: index) }
-            index = self.index(after: index)
-        }
-        return self[start..<end]
     }
 }

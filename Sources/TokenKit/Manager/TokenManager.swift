@@ -173,12 +173,109 @@ public final class TokenManager: Sendable {
         from address: IPAddress? = nil
     ) async throws -> ValidationResult {
         let now = try currentDate()
-        do {
-            try configuration.format.validate(token)
-        } catch {
-            return reject(.malformed, at: now, owner: loggable(owner), detail: error.reason.code, address: address)
+        var token = token
+        let presented = token.withUTF8 { check(token: $0) }
+        return try await decide(presented, owner: owner, requiring: scopes, from: address, at: now)
+    }
+
+    /// Checks the token in an HTTP `Authorization` header: `Bearer TOKEN`, `cpanel USER:TOKEN` or
+    /// `whm USER:TOKEN`. When the header names a user, the token must belong to that user. Every
+    /// refusal is audited, a missing header (``RejectionReason/missingCredentials``) and a scheme
+    /// the route does not accept (``RejectionReason/schemeNotAccepted``) included.
+    ///
+    /// The header is parsed and the token hashed in place, in one pass over the header's bytes.
+    ///
+    /// - Parameters:
+    ///   - header: The header's value, or `nil` when the request has none.
+    ///   - schemes: The schemes this route accepts; by default all three.
+    ///   - scopes: The scopes the request needs.
+    ///   - address: The client's address.
+    /// - Throws: Only when the store cannot be read.
+    public func validate(
+        authorization header: String?,
+        accepting schemes: Set<AuthorizationCredentials.Scheme> = AuthorizationCredentials.Scheme.every,
+        requiring scopes: Set<String> = [],
+        from address: IPAddress? = nil
+    ) async throws -> ValidationResult {
+        let now = try currentDate()
+        guard var header else { return reject(.missingCredentials, at: now, address: address) }
+        let outcome = header.withUTF8 { bytes in check(header: bytes, accepting: schemes) }
+        switch outcome {
+        case .refused(let reason, let owner, let detail):
+            return reject(reason, at: now, owner: loggable(owner), detail: detail, address: address)
+        case .presented(let owner, let token):
+            return try await decide(token, owner: owner, requiring: scopes, from: address, at: now)
         }
-        let digest = configuration.hasher.digest(of: token)
+    }
+
+    /// Writes pending last-used times now, after any write already under way. ``run()`` does this
+    /// when it is cancelled; call it at shutdown if you do not use ``run()``.
+    public func flushUsage() async throws {
+        try await usage.flush()
+    }
+
+    // MARK: Helpers
+
+    /// A presented token after the checks that need no store: its digest, or why its format is wrong.
+    private enum PresentedToken {
+        case digest(TokenDigest)
+        case malformed(TokenFormatError)
+    }
+
+    /// What an `Authorization` header came to before the store is asked.
+    private enum HeaderOutcome {
+        /// Refused without a look-up, with the claimed owner (if any) and a detail for the audit.
+        case refused(RejectionReason, owner: String?, detail: String?)
+        /// A token to look up, with the owner the header claimed.
+        case presented(owner: String?, token: PresentedToken)
+    }
+
+    /// Checks a token's format and hashes it, from its bytes in place.
+    private func check(token bytes: UnsafeBufferPointer<UInt8>) -> PresentedToken {
+        do {
+            try configuration.format.validate(bytes: bytes)
+        } catch {
+            return .malformed(error)
+        }
+        return .digest(configuration.hasher.digest(UnsafeRawBufferPointer(bytes)))
+    }
+
+    /// Parses a header's bytes in one pass and checks and hashes its token in place.
+    private func check(
+        header bytes: UnsafeBufferPointer<UInt8>,
+        accepting schemes: Set<AuthorizationCredentials.Scheme>
+    ) -> HeaderOutcome {
+        let parts: AuthorizationHeaderParts
+        do {
+            parts = try AuthorizationHeaderParts(parsing: bytes)
+        } catch {
+            let onlyBlanks = bytes.allSatisfy { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
+            let reason: RejectionReason =
+                onlyBlanks ? .missingCredentials : error.reason == .unsupportedScheme ? .schemeNotAccepted : .malformed
+            return .refused(reason, owner: nil, detail: onlyBlanks ? nil : error.reason.code)
+        }
+        let user = parts.user.map { String(decoding: bytes[$0], as: UTF8.self) }
+        guard schemes.contains(parts.scheme) else {
+            return .refused(.schemeNotAccepted, owner: user, detail: parts.scheme.rawValue)
+        }
+        return .presented(owner: user, token: check(token: UnsafeBufferPointer(rebasing: bytes[parts.token])))
+    }
+
+    /// Looks a checked token up and applies every rule: the part of validation after the bytes.
+    private func decide(
+        _ presented: PresentedToken,
+        owner: String?,
+        requiring scopes: Set<String>,
+        from address: IPAddress?,
+        at now: Date
+    ) async throws -> ValidationResult {
+        let digest: TokenDigest
+        switch presented {
+        case .malformed(let error):
+            return reject(.malformed, at: now, owner: loggable(owner), detail: error.reason.code, address: address)
+        case .digest(let presentedDigest):
+            digest = presentedDigest
+        }
         try await bindHasherIfNeeded()
         guard let record = try await store.record(forDigest: digest) else {
             return reject(.unknown, at: now, owner: loggable(owner), address: address)
@@ -214,53 +311,6 @@ public final class TokenManager: Sendable {
         }
         return .valid(record)
     }
-
-    /// Checks the token in an HTTP `Authorization` header: `Bearer TOKEN`, `cpanel USER:TOKEN` or
-    /// `whm USER:TOKEN`. When the header names a user, the token must belong to that user. Every
-    /// refusal is audited, a missing header (``RejectionReason/missingCredentials``) and a scheme
-    /// the route does not accept (``RejectionReason/schemeNotAccepted``) included.
-    ///
-    /// - Parameters:
-    ///   - header: The header's value, or `nil` when the request has none.
-    ///   - schemes: The schemes this route accepts; by default all three.
-    ///   - scopes: The scopes the request needs.
-    ///   - address: The client's address.
-    /// - Throws: Only when the store cannot be read.
-    public func validate(
-        authorization header: String?,
-        accepting schemes: Set<AuthorizationCredentials.Scheme> = Set(AuthorizationCredentials.Scheme.allCases),
-        requiring scopes: Set<String> = [],
-        from address: IPAddress? = nil
-    ) async throws -> ValidationResult {
-        guard let header, !header.utf8.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }) else {
-            return reject(.missingCredentials, at: try currentDate(), address: address)
-        }
-        let credentials: AuthorizationCredentials
-        do {
-            credentials = try AuthorizationCredentials(parsing: header)
-        } catch {
-            let reason: RejectionReason = error.reason == .unsupportedScheme ? .schemeNotAccepted : .malformed
-            return reject(reason, at: try currentDate(), detail: error.reason.code, address: address)
-        }
-        guard schemes.contains(credentials.scheme) else {
-            return reject(
-                .schemeNotAccepted,
-                at: try currentDate(),
-                owner: loggable(credentials.user),
-                detail: credentials.scheme.rawValue,
-                address: address
-            )
-        }
-        return try await validate(credentials.token, owner: credentials.user, requiring: scopes, from: address)
-    }
-
-    /// Writes pending last-used times now, after any write already under way. ``run()`` does this
-    /// when it is cancelled; call it at shutdown if you do not use ``run()``.
-    public func flushUsage() async throws {
-        try await usage.flush()
-    }
-
-    // MARK: Helpers
 
     /// Whether `record` has gone unused for longer than the idle limit.
     private func isIdle(_ record: TokenRecord, at now: Date) -> Bool {
