@@ -46,6 +46,27 @@ extension TokenStoreConformance {
             try await store.insert(record, maximumLiveTokensPerOwner: limit)
         }
 
+        /// A validation's look-up by digest: ``TokenStore/record(forDigest:)``, checked against
+        /// ``TokenStore/immediateRecord(forDigest:)`` whenever that answers.
+        func lookUp(through store: any TokenStore, _ digest: TokenDigest) async throws -> TokenRecord? {
+            let awaited = try await store.record(forDigest: digest)
+            switch try store.immediateRecord(forDigest: digest) {
+            case .found(let immediate):
+                try expect(
+                    immediate == awaited,
+                    "immediateRecord(forDigest:) answered \(immediate), record(forDigest:) \(String(describing: awaited))"
+                )
+            case .notFound:
+                try expect(
+                    awaited == nil,
+                    "immediateRecord(forDigest:) found nothing, record(forDigest:) found \(String(describing: awaited))"
+                )
+            case .unavailable:
+                break
+            }
+            return awaited
+        }
+
         func stored(_ record: TokenRecord) async throws -> TokenRecord? {
             try await store.record(id: record.id)
         }
@@ -61,7 +82,7 @@ extension TokenStoreConformance {
             let record = TokenRecord.fixture(owner: "alice", name: "ci", expiresAt: start + 3600, scopes: ["read"])
             try await insert(record)
             try expect(
-                try await store.record(forDigest: record.digest) == record,
+                try await lookUp(through: store, record.digest) == record,
                 "record(forDigest:) did not return the inserted record"
             )
             try expect(try await stored(record) == record, "record(id:) did not return the inserted record")
@@ -74,7 +95,7 @@ extension TokenStoreConformance {
         func missingRecords() async throws {
             try await insert(.fixture(owner: "alice"))
             let absent = TokenRecord.fixture(owner: "bob")
-            try expect(try await store.record(forDigest: absent.digest) == nil, "found a record for an absent digest")
+            try expect(try await lookUp(through: store, absent.digest) == nil, "found a record for an absent digest")
             try expect(try await stored(absent) == nil, "found a record for an absent id")
             try expect(try await store.records(owner: "bob").isEmpty, "listed records for an owner with none")
         }
@@ -152,7 +173,7 @@ extension TokenStoreConformance {
             try expect(renamed.id == first.id && renamed.name == "renamed", "rename did not return the renamed record")
             try expect(try await stored(first) == renamed, "record(id:) does not show the rename")
             try expect(
-                try await store.record(forDigest: first.digest) == renamed,
+                try await lookUp(through: store, first.digest) == renamed,
                 "record(forDigest:) does not show the rename"
             )
             try await expectError(.duplicateName, "a rename onto a live name") {
@@ -387,7 +408,7 @@ extension TokenStoreConformance {
             for record in [byName, byID] {
                 try expect(try await stored(record) == nil, "a deleted record is still found by id")
                 try expect(
-                    try await store.record(forDigest: record.digest) == nil,
+                    try await lookUp(through: store, record.digest) == nil,
                     "a deleted record is still found by digest"
                 )
             }
@@ -583,7 +604,7 @@ extension TokenStoreConformance {
             )
             try expect(try await stored(old)?.revokedAt == graceEnd, "the old record's revocation was not stored")
             try expect(
-                try await store.record(forDigest: next.digest) == expected,
+                try await lookUp(through: store, next.digest) == expected,
                 "the successor was not stored as returned"
             )
             let holders = try await store.records(owner: "alice").filter(\.holdsName)
@@ -788,7 +809,7 @@ extension TokenStoreConformance {
             let record = record("alice", "ci")
             try await store.insert(record, maximumLiveTokensPerOwner: nil)
             try expect(
-                try await other.record(forDigest: record.digest) == record,
+                try await lookUp(through: other, record.digest) == record,
                 "an insert through one handle is not seen by the next look-up through the other"
             )
             _ = try await other.rename(owner: "alice", name: "ci", to: "deploy")
@@ -798,11 +819,11 @@ extension TokenStoreConformance {
             )
             _ = try await store.revoke(owner: "alice", name: "deploy", at: start)
             try expect(
-                try await store.record(forDigest: record.digest)?.revokedAt == start,
+                try await lookUp(through: store, record.digest)?.revokedAt == start,
                 "a revocation is not seen by the next validation look-up through the same handle"
             )
             try expect(
-                try await eventually { try await other.record(forDigest: record.digest)?.revokedAt == start },
+                try await eventually { try await lookUp(through: other, record.digest)?.revokedAt == start },
                 validationStaleness == .zero
                     ? "a revocation through one handle is not seen by the next validation look-up through the other"
                     : "a revocation through one handle is not seen by validation look-ups through the other within \(validationStaleness)"
@@ -890,7 +911,7 @@ extension TokenStoreConformance {
             try expect(Set(liveNames).count == liveNames.count, "live names are not unique: \(liveNames.sorted())")
             for record in final {
                 try expect(
-                    try await store.record(forDigest: record.digest) == record,
+                    try await lookUp(through: store, record.digest) == record,
                     "look-up by digest disagrees with the listing"
                 )
             }

@@ -40,6 +40,8 @@ struct ConformanceSuiteTests {
             (.rotationDropsScopes, .rotation),
             (.isolatedHandles, .twoHandles),
             (.isolatedHandles, .hasherIdentity),
+            (.staleImmediateLookups, .rename),
+            (.staleImmediateLookups, .twoHandles),
         ]
     )
     func brokenStoreFails(_ defect: ReferenceStore.Defect, _ check: TokenStoreConformance.Check) async throws {

@@ -24,6 +24,8 @@ final class ReferenceStore: TokenStore {
         case rotationDropsScopes
         /// Opens second handles on a separate, empty backing store.
         case isolatedHandles
+        /// Answers `immediateRecord(forDigest:)` from a copy taken at the first insert: stale.
+        case staleImmediateLookups
     }
 
     /// The data every handle on one backing store shares.
@@ -33,6 +35,8 @@ final class ReferenceStore: TokenStore {
 
     let backing: Backing
     let defects: Set<Defect>
+    /// The records as the first insert left them (for `staleImmediateLookups`).
+    private let firstInserted = Mutex<[TokenRecord]?>(nil)
 
     init(defects: Set<Defect> = [], backing: Backing = Backing()) {
         self.defects = defects
@@ -60,6 +64,12 @@ final class ReferenceStore: TokenStore {
 
     func record(forDigest digest: TokenDigest) -> TokenRecord? {
         backing.state.withLock { $0.records.first { $0.digest == digest } }
+    }
+
+    func immediateRecord(forDigest digest: TokenDigest) -> ImmediateLookup {
+        let records = defects.contains(.staleImmediateLookups) ? firstInserted.withLock { $0 } : nil
+        let record = records.map { $0.first { $0.digest == digest } } ?? record(forDigest: digest)
+        return record.map(ImmediateLookup.found) ?? .notFound
     }
 
     func record(id: TokenID) -> TokenRecord? {
@@ -98,6 +108,8 @@ final class ReferenceStore: TokenStore {
                 throw TokenKitError.tokenLimitReached(owner: record.owner, limit: limit)
             }
             state.records.append(record)
+            let records = state.records
+            firstInserted.withLock { $0 = $0 ?? records }
         }
     }
 

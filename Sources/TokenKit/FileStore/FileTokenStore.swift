@@ -162,6 +162,12 @@ public final class FileTokenStore: TokenStore {
         try read { $0.record(forDigest: digest) }
     }
 
+    /// The record with `digest`, at once: reading the store never suspends (it reads the shared
+    /// change counter, and the log's new entries when another process wrote).
+    public func immediateRecord(forDigest digest: TokenDigest) throws -> ImmediateLookup {
+        try record(forDigest: digest).map(ImmediateLookup.found) ?? .notFound
+    }
+
     /// The record with `id`.
     public func record(id: TokenID) throws -> TokenRecord? {
         try read { $0.record(id: id) }

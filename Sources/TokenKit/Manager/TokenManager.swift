@@ -276,8 +276,14 @@ public final class TokenManager: Sendable {
         case .digest(let presentedDigest):
             digest = presentedDigest
         }
-        try await bindHasherIfNeeded()
-        guard let record = try await store.record(forDigest: digest) else {
+        if !hasherBound.load(ordering: .acquiring) { try await bindHasherIfNeeded() }
+        let found: TokenRecord?
+        switch try store.immediateRecord(forDigest: digest) {
+        case .found(let record): found = record
+        case .notFound: found = nil
+        case .unavailable: found = try await store.record(forDigest: digest)
+        }
+        guard let record = found else {
             return reject(.unknown, at: now, owner: loggable(owner), address: address)
         }
         let problem: RejectionReason? =

@@ -23,6 +23,11 @@ public final class InMemoryTokenStore: TokenStore {
         index.withLock { $0.record(forDigest: digest) }
     }
 
+    /// The record with `digest`, at once: a look-up never waits here.
+    public func immediateRecord(forDigest digest: TokenDigest) -> ImmediateLookup {
+        index.withLock { $0.record(forDigest: digest) }.map(ImmediateLookup.found) ?? .notFound
+    }
+
     /// The record with `id`.
     public func record(id: TokenID) -> TokenRecord? {
         index.withLock { $0.record(id: id) }

@@ -69,8 +69,21 @@ public protocol TokenStore: Sendable {
 
     // MARK: Look-ups
 
-    /// Returns the record whose digest is `digest`, if any. Called on every validation.
+    /// Returns the record whose digest is `digest`, if any. Called on every validation that
+    /// ``immediateRecord(forDigest:)`` does not answer.
     func record(forDigest digest: TokenDigest) async throws -> TokenRecord?
+
+    /// Answers ``record(forDigest:)`` at once, without suspending, when the store can — from
+    /// memory, a mapped file, or a cache it knows to be fresh — or returns
+    /// ``ImmediateLookup/unavailable`` when it would have to wait.
+    ///
+    /// ``TokenManager`` asks this first on every validation and awaits ``record(forDigest:)`` only
+    /// when the answer is unavailable, which saves an asynchronous call per validation. An answer
+    /// must be the one ``record(forDigest:)`` would give at that moment; the conformance suite
+    /// compares them. The default implementation is always unavailable.
+    ///
+    /// - Throws: What ``record(forDigest:)`` would throw, such as a storage failure.
+    func immediateRecord(forDigest digest: TokenDigest) throws -> ImmediateLookup
 
     /// Returns the record with `id`, if any.
     func record(id: TokenID) async throws -> TokenRecord?
@@ -194,6 +207,11 @@ public protocol TokenStore: Sendable {
 }
 
 extension TokenStore {
+    /// Always ``ImmediateLookup/unavailable``: every look-up goes to ``record(forDigest:)``.
+    public func immediateRecord(forDigest digest: TokenDigest) throws -> ImmediateLookup {
+        .unavailable
+    }
+
     /// Does nothing: stores without upkeep need not implement it.
     public func performMaintenance() async throws {}
 }

@@ -156,6 +156,13 @@ public final class PostgresTokenStore: TokenStore, Service {
         }
     }
 
+    /// The record with `digest` when the cache holds a fresh answer (a record or an absence);
+    /// otherwise unavailable, and the manager awaits ``record(forDigest:)``, which asks the database.
+    public func immediateRecord(forDigest digest: TokenDigest) -> ImmediateLookup {
+        guard case .hit(let record) = cache.lookup(digest, now: .now) else { return .unavailable }
+        return record.map(ImmediateLookup.found) ?? .notFound
+    }
+
     /// The record with `digest`, from the database.
     func fetchRecord(forDigest digest: TokenDigest) async throws(TokenKitError) -> TokenRecord? {
         try await selectRecords(
