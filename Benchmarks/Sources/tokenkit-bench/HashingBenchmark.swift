@@ -1,10 +1,10 @@
 import Crypto
 import TokenKit
 
-/// SHA-256 of a 40-byte token and of 1 MiB: TokenKit's hasher against swift-crypto's `SHA256`.
+/// SHA-256 of a token (52 bytes) and of 1 MiB: TokenKit's hasher against swift-crypto's `SHA256`.
 enum HashingBenchmark {
     static func run(quick: Bool) -> [Report.Row] {
-        let token = Array(TokenFormat.default.generate().utf8.prefix(40))
+        let token = Array(TokenFormat.default.generate().utf8)
         let mebibyte = [UInt8](repeating: 0x61, count: 1 << 20)
         let hasher = SHA256Hasher()
         let rounds = quick ? 3 : 9
@@ -34,11 +34,11 @@ enum HashingBenchmark {
         let theirsMiB = 1 / Statistics.percentile(theirsBig, 0.5)
         return [
             Report.Row(
-                benchmark: "SHA-256 of a 40-byte token (per hash, median of \(rounds) × \(iterations))",
+                benchmark: "SHA-256 of a \(token.count)-byte token (per hash, median of \(rounds) × \(iterations))",
                 tokenKit: Format.nanoseconds(oursPerHash),
                 peer: Format.nanoseconds(theirsPerHash),
                 ratio: Format.ratio(theirsPerHash / oursPerHash) + " as fast",
-                target: "≥ 1.00× (no slower)"
+                target: "faster; ≤ 100 ns"
             ),
             Report.Row(
                 benchmark: "SHA-256 of 1 MiB (throughput)",

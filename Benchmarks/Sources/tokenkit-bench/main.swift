@@ -1,15 +1,7 @@
 import Foundation
 import TokenKit
 
-// tokenkit-bench run [--quick] [--output FILE]   every benchmark; writes a Markdown report
-// tokenkit-bench postgres [--quick] [--size N] [--output FILE]  the PostgreSQL section alone, beside the
-//                                                in-memory store and the durable-write peers it is
-//                                                compared with (TOKENKIT_POSTGRES_URL must be set)
-// tokenkit-bench open-store PATH                 (child mode) open a file store, print time and peak RSS
-// tokenkit-bench memory-per-token COUNT          (child mode) resident bytes per token in memory
-// tokenkit-bench sqlite-first-query PATH DIGEST  (child mode) open SQLite and query once
-// tokenkit-bench make-store PATH COUNT           fill a file store with COUNT realistic tokens
-// tokenkit-bench profile-validate COUNT          validate in a loop, to run under a profiler
+// `tokenkit-bench --help` lists the subcommands.
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 switch arguments.first {
@@ -50,12 +42,21 @@ case "make-store":
     let count = Int(arguments[2])!
     try await StoreFixtures.makeFileStore(at: arguments[1], records: (0..<count).map { StoreFixtures.token($0).record })
 default:
+    // `--help`, `help`, nothing, or an unknown subcommand: every subcommand.
     print(
         """
-        usage: tokenkit-bench run [--quick] [--output FILE]
-               tokenkit-bench postgres [--quick] [--size N] [--output FILE]
-               tokenkit-bench make-store PATH COUNT
-               tokenkit-bench profile-validate COUNT
+        usage: tokenkit-bench SUBCOMMAND
+
+          run [--quick] [--output FILE]          every benchmark, in one run; writes a Markdown report
+          postgres [--quick] [--size N] [--output FILE]
+                                                 the PostgreSQL section alone, beside its peers
+                                                 (TOKENKIT_POSTGRES_URL must be set)
+          make-store PATH COUNT                  fill a file store with COUNT realistic tokens
+          profile-validate COUNT                 validate in a loop over COUNT tokens, for a profiler
+          open-store PATH                        (child mode) open a file store, print time and peak RSS
+          memory-per-token COUNT                 (child mode) resident bytes per token in memory
+          sqlite-first-query PATH DIGEST         (child mode) open SQLite and query once
+          --help                                 this list
         """
     )
 }
