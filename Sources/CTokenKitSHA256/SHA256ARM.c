@@ -4,7 +4,6 @@
 #if defined(__aarch64__)
 
 #include "include/CTokenKitSHA256.h"
-#include "SHA256Constants.h"
 
 #include <arm_neon.h>
 
@@ -31,7 +30,7 @@ int tokenkit_sha256_arm_available(void) {
 }
 
 __attribute__((target("sha2")))
-void tokenkit_sha256_compress_arm(uint32_t state[8], const uint8_t *blocks, size_t count) {
+void tokenkit_sha256_compress_arm(uint32_t *state, const uint8_t *blocks, size_t count) {
     uint32x4_t abcd = vld1q_u32(&state[0]);
     uint32x4_t efgh = vld1q_u32(&state[4]);
 

@@ -5,10 +5,10 @@
 
 #if defined(__x86_64__)
 int tokenkit_sha256_x86_available(void);
-void tokenkit_sha256_compress_x86(uint32_t state[8], const uint8_t *blocks, size_t count);
+void tokenkit_sha256_compress_x86(uint32_t *state, const uint8_t *blocks, size_t count);
 #elif defined(__aarch64__)
 int tokenkit_sha256_arm_available(void);
-void tokenkit_sha256_compress_arm(uint32_t state[8], const uint8_t *blocks, size_t count);
+void tokenkit_sha256_compress_arm(uint32_t *state, const uint8_t *blocks, size_t count);
 #endif
 
 int tokenkit_sha256_hardware_available(void) {
@@ -21,7 +21,7 @@ int tokenkit_sha256_hardware_available(void) {
 #endif
 }
 
-void tokenkit_sha256_compress_hardware(uint32_t state[8], const uint8_t *blocks, size_t count) {
+void tokenkit_sha256_compress_hardware(uint32_t *state, const uint8_t *blocks, size_t count) {
 #if defined(__x86_64__)
     tokenkit_sha256_compress_x86(state, blocks, count);
 #elif defined(__aarch64__)

@@ -5,7 +5,6 @@
 #if defined(__x86_64__)
 
 #include "include/CTokenKitSHA256.h"
-#include "SHA256Constants.h"
 
 #include <cpuid.h>
 #include <immintrin.h>
@@ -21,7 +20,7 @@ int tokenkit_sha256_x86_available(void) {
 }
 
 __attribute__((target("sha,sse4.1,ssse3")))
-void tokenkit_sha256_compress_x86(uint32_t state[8], const uint8_t *blocks, size_t count) {
+void tokenkit_sha256_compress_x86(uint32_t *state, const uint8_t *blocks, size_t count) {
     // Loads a block's words big-endian: reverses the bytes of each 32-bit word.
     const __m128i byteSwap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
 

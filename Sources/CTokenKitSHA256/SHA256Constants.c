@@ -1,11 +1,9 @@
-// SHA-256's round constants (FIPS 180-4, 4.2.2), shared by each architecture's code.
+// SHA-256's round constants (FIPS 180-4, 4.2.2): the one copy, used by each architecture's code
+// here and by TokenKit's portable Swift code.
 
-#ifndef CTOKENKIT_SHA256_CONSTANTS_H
-#define CTOKENKIT_SHA256_CONSTANTS_H
+#include "include/CTokenKitSHA256.h"
 
-#include <stdint.h>
-
-static const uint32_t tokenkit_sha256_round_constants[64] __attribute__((aligned(16))) = {
+const uint32_t tokenkit_sha256_round_constants[64] __attribute__((aligned(16))) = {
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
     0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
     0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
@@ -15,5 +13,3 @@ static const uint32_t tokenkit_sha256_round_constants[64] __attribute__((aligned
     0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
     0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
 };
-
-#endif
