@@ -88,11 +88,6 @@ enum PostgresBenchmark {
         try await client.query("ANALYZE \(unescaped: schema).tokenkit_tokens")
     }
 
-    /// A manager in a running system: last uses were loaded as "just now", so no validation in
-    /// the measurement writes one (a manager without `run()` would write each inline, a database
-    /// transaction per token).
-    static let steadyState = TokenManager.Configuration(lastUsedInterval: .seconds(3_600))
-
     /// Validations per second on one task, over `operations` presented tokens.
     static func rate(_ manager: TokenManager, _ presented: [String], operations: Int) async throws -> Double {
         let rounds = try await Statistics.rounds(3) {
@@ -121,7 +116,8 @@ enum PostgresBenchmark {
             configuration: .init(cacheCapacity: records.count)
         ) { stores, client in
             try await load(records, schema: stores[0].configuration.schema, client: client)
-            let manager = TokenManager(store: stores[0], configuration: steadyState)
+            // Last uses were loaded as "just now": no validation below writes one.
+            let manager = TokenManager(store: stores[0], configuration: ValidationBenchmark.steadyState)
             // Warm up: every token is looked up once (a database query, 16 at a time) and kept in
             // memory.
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -141,7 +137,7 @@ enum PostgresBenchmark {
             stores,
             client in
             try await load(records, schema: stores[0].configuration.schema, client: client)
-            let manager = TokenManager(store: stores[0], configuration: steadyState)
+            let manager = TokenManager(store: stores[0], configuration: ValidationBenchmark.steadyState)
             for token in presented.prefix(2_000) { _ = try await manager.validate(token) }
             try await manager.flushUsage()
             return try await rate(manager, presented, operations: quick ? 2_000 : 20_000)
