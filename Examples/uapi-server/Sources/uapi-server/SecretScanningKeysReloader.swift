@@ -1,7 +1,7 @@
 import Logging
 import ServiceLifecycle
-import TokenKit
 import TokenKitServerSupport
+import UAPISupport
 import UnixSignals
 
 /// Reads GitHub's secret-scanning keys again from their file on every SIGHUP, for the server's
@@ -17,20 +17,7 @@ struct SecretScanningKeysReloader: Service, CustomStringConvertible {
 
     func run() async throws {
         for await _ in hangups.cancelOnGracefulShutdown() {
-            do throws(TokenKitError) {
-                try keys.reload()
-                logger.info(
-                    "secret_scanning.keys_reloaded",
-                    metadata: [
-                        "key_identifiers": "\(LogText.escaped(keys.identifiers.sorted().joined(separator: ",")))"
-                    ]
-                )
-            } catch {
-                logger.error(
-                    "secret_scanning.keys_reload_failed",
-                    metadata: ["error": "\(LogText.escaped(error.message))"]
-                )
-            }
+            keys.reload(reportingTo: logger)
         }
     }
 

@@ -1,7 +1,7 @@
 import Synchronization
-import TokenKit
 import TokenKitServerSupport
 import UnixSignals
+import UAPISupport
 import Vapor
 
 /// Reads GitHub's secret-scanning keys again from their file on every SIGHUP, from the moment the
@@ -36,7 +36,7 @@ final class SecretScanningKeysReloader: LifecycleHandler {
             guard task == nil else { return }
             task = Task { [keys, hangups, logger] in
                 for await _ in hangups {
-                    Self.reload(keys, logger: logger)
+                    keys.reload(reportingTo: logger)
                 }
             }
         }
@@ -52,22 +52,5 @@ final class SecretScanningKeysReloader: LifecycleHandler {
     /// Stops waiting for SIGHUPs, without waiting: for the synchronous `shutdown()`.
     func shutdown(_ application: Application) {
         running.withLock { $0.take() }?.cancel()
-    }
-
-    private static func reload(_ keys: SecretScanningKeys, logger: Logger) {
-        do throws(TokenKitError) {
-            try keys.reload()
-            logger.info(
-                "secret_scanning.keys_reloaded",
-                metadata: [
-                    "key_identifiers": "\(LogText.escaped(keys.identifiers.sorted().joined(separator: ",")))"
-                ]
-            )
-        } catch {
-            logger.error(
-                "secret_scanning.keys_reload_failed",
-                metadata: ["error": "\(LogText.escaped(error.message))"]
-            )
-        }
     }
 }
