@@ -1,7 +1,7 @@
 import Synchronization
 import TokenKitServerSupport
-import UnixSignals
 import UAPISupport
+import UnixSignals
 import Vapor
 
 /// Reads GitHub's secret-scanning keys again from their file on every SIGHUP, from the moment the
