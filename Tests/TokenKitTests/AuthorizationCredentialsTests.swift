@@ -54,10 +54,13 @@ struct AuthorizationCredentialsTests {
 struct AuthorizationValidationTests {
     @Test func aMissingHeaderIsRefusedAndAudited() async throws {
         let fixture = ManagerFixture()
-        for header in [nil, "", "  \t "] as [String?] {
+        // Blanks beyond the parser's length limit are still a missing header, not a malformed one.
+        let longBlanks = String(repeating: " \t", count: AuthorizationCredentials.maximumLength)
+        for header in [nil, "", "  \t ", longBlanks] as [String?] {
             #expect(try await fixture.manager.validate(authorization: header) == .rejected(.missingCredentials))
         }
-        #expect(fixture.audit.events.count(where: { $0.rejection == .missingCredentials }) == 3)
+        #expect(fixture.audit.events.count(where: { $0.rejection == .missingCredentials }) == 4)
+        #expect(fixture.audit.events.allSatisfy { $0.detail == nil })
     }
 
     @Test func aSchemeTheRouteDoesNotAcceptIsRefusedAndAudited() async throws {

@@ -10,7 +10,8 @@ struct AuthorizationParserDifferentialTests {
     /// sign (the one non-ASCII character whose lowercase is ASCII), other non-ASCII text, a token.
     static let pieces = [
         "Bearer", "bearer", "BEARER", "bEaReR", "cpanel", "CPanel", "CPANEL", "whm", "WHM", "wHm", "Basic",
-        "bearer\u{212A}", "\u{212A}", "whm\u{0130}", " ", " ", "\t", "\t ", ":", "::", "alice", "a", "é", "ｂearer",
+        "bearer\u{212A}", "\u{212A}", "whm\u{0130}", " ", "\u{A0}", "\u{3000}", "\u{0B}", "\t", "\t ", ":", "::",
+        "alice", "a", "é", "ｂearer",
         "\r", "\n", "\0", "tk_0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNO",
     ]
 

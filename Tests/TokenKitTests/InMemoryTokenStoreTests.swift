@@ -42,6 +42,8 @@ struct ConformanceSuiteTests {
             (.isolatedHandles, .hasherIdentity),
             (.staleImmediateLookups, .rename),
             (.staleImmediateLookups, .twoHandles),
+            (.immediateFromUnrefreshedCache, .insertAndLookUp),
+            (.immediateFromUnrefreshedCache, .twoHandles),
         ]
     )
     func brokenStoreFails(_ defect: ReferenceStore.Defect, _ check: TokenStoreConformance.Check) async throws {

@@ -26,6 +26,9 @@ final class ReferenceStore: TokenStore {
         case isolatedHandles
         /// Answers `immediateRecord(forDigest:)` from a copy taken at the first insert: stale.
         case staleImmediateLookups
+        /// Answers `immediateRecord(forDigest:)` from what `record(forDigest:)` found before,
+        /// never refreshed, and a digest it has not seen as not found.
+        case immediateFromUnrefreshedCache
     }
 
     /// The data every handle on one backing store shares.
@@ -37,6 +40,8 @@ final class ReferenceStore: TokenStore {
     let defects: Set<Defect>
     /// The records as the first insert left them (for `staleImmediateLookups`).
     private let firstInserted = Mutex<[TokenRecord]?>(nil)
+    /// What `record(forDigest:)` found, by digest (for `immediateFromUnrefreshedCache`).
+    private let lookedUp = Mutex<[TokenDigest: TokenRecord?]>([:])
 
     init(defects: Set<Defect> = [], backing: Backing = Backing()) {
         self.defects = defects
@@ -63,10 +68,16 @@ final class ReferenceStore: TokenStore {
     }
 
     func record(forDigest digest: TokenDigest) -> TokenRecord? {
-        backing.state.withLock { $0.records.first { $0.digest == digest } }
+        let record = backing.state.withLock { $0.records.first { $0.digest == digest } }
+        lookedUp.withLock { $0[digest] = .some(record) }
+        return record
     }
 
     func immediateRecord(forDigest digest: TokenDigest) -> ImmediateLookup {
+        if defects.contains(.immediateFromUnrefreshedCache) {
+            let cached = lookedUp.withLock { $0[digest] ?? nil }
+            return cached.map(ImmediateLookup.found) ?? .notFound
+        }
         let records = defects.contains(.staleImmediateLookups) ? firstInserted.withLock { $0 } : nil
         let record = records.map { $0.first { $0.digest == digest } } ?? record(forDigest: digest)
         return record.map(ImmediateLookup.found) ?? .notFound
