@@ -28,9 +28,11 @@ enum TestDatabase {
         return logger
     }()
 
-    /// The configuration the tests use: a short bound, so that staleness tests run quickly.
+    /// The configuration the tests use: a short bound, so that staleness tests run quickly, and a
+    /// query timeout long enough for a 2-core machine busy with builds (at 3 s, a `COMMIT` among
+    /// the concurrent inserts of a conformance check once timed out under such load).
     static var configuration: PostgresTokenStore.Configuration {
-        PostgresTokenStore.Configuration(maximumStaleness: .milliseconds(300), queryTimeout: .seconds(3))
+        PostgresTokenStore.Configuration(maximumStaleness: .milliseconds(300), queryTimeout: .seconds(10))
     }
 
     /// Runs `body` with `count` stores — each its own pool, as separate server instances are —
