@@ -61,39 +61,13 @@ public struct ServerOptions: ParsableArguments {
         guard (1...65_535).contains(port) else { throw ValidationError("--port must be 1 to 65535.") }
     }
 
-    /// Where the tokens are.
-    public enum StoreLocation: Sendable {
-        /// A store file.
-        case file(path: String)
-        /// A PostgreSQL database.
-        case postgres(PostgresURL)
-    }
-
     /// The store: `--store` (or `TOKENKIT_STORE`) or `--postgres` (or `TOKENKIT_POSTGRES_URL`),
     /// exactly one of them.
-    public func storeLocation() throws -> StoreLocation {
-        let environment = ProcessInfo.processInfo.environment
-        let path = (store ?? (postgres == nil ? environment["TOKENKIT_STORE"] : nil)).flatMap { $0.isEmpty ? nil : $0 }
-        let url = (postgres ?? (store == nil ? environment["TOKENKIT_POSTGRES_URL"] : nil)).flatMap {
-            $0.isEmpty ? nil : $0
-        }
-        switch (path, url) {
-        case (let path?, nil):
-            return .file(path: path)
-        case (nil, let url?):
-            do throws(TokenKitError) {
-                return .postgres(try PostgresURL(parsing: url))
-            } catch {
-                throw ValidationError("--postgres: \(error.message)")
-            }
-        case (.some, .some):
-            throw ValidationError(
-                "Give either --store (TOKENKIT_STORE) or --postgres (TOKENKIT_POSTGRES_URL), not both."
-            )
-        case (nil, nil):
-            throw ValidationError(
-                "Give --store PATH or --postgres URL, or set TOKENKIT_STORE or TOKENKIT_POSTGRES_URL."
-            )
+    public func storeLocation() throws -> TokenStoreLocation {
+        do throws(TokenKitError) {
+            return try TokenStoreLocation(store: store, postgres: postgres)
+        } catch {
+            throw ValidationError(error.message)
         }
     }
 

@@ -203,3 +203,62 @@ enum PostgresClientStub {
         )
     }
 }
+
+struct TokenStoreLocationTests {
+    @Test func anOptionWinsOverTheEnvironmentsOtherVariable() throws {
+        let environment = ["TOKENKIT_STORE": "/env/store", "TOKENKIT_POSTGRES_URL": "postgres://env@db/env"]
+        guard
+            case .file(let path) = try TokenStoreLocation(store: "/opt/store", postgres: nil, environment: environment)
+        else {
+            Issue.record("--store did not choose a file")
+            return
+        }
+        #expect(path == "/opt/store")
+        guard
+            case .postgres(let url) = try TokenStoreLocation(
+                store: nil,
+                postgres: "postgres://a@b/c",
+                environment: environment
+            )
+        else {
+            Issue.record("--postgres did not choose PostgreSQL")
+            return
+        }
+        #expect(url.database == "c")
+    }
+
+    @Test func theEnvironmentAloneChoosesWhenItNamesOne() throws {
+        guard
+            case .file(let path) = try TokenStoreLocation(
+                store: nil,
+                postgres: nil,
+                environment: ["TOKENKIT_STORE": "/s"]
+            )
+        else {
+            Issue.record("TOKENKIT_STORE did not choose a file")
+            return
+        }
+        #expect(path == "/s")
+        let url = ["TOKENKIT_POSTGRES_URL": "postgres://a@b/d", "TOKENKIT_STORE": ""]
+        guard case .postgres(let chosen) = try TokenStoreLocation(store: nil, postgres: nil, environment: url) else {
+            Issue.record("TOKENKIT_POSTGRES_URL (and an empty TOKENKIT_STORE) did not choose PostgreSQL")
+            return
+        }
+        #expect(chosen.database == "d")
+    }
+
+    @Test(
+        arguments: [
+            ("/a", "postgres://a@b/c", [:]),
+            (nil, nil, [:]),
+            (nil, nil, ["TOKENKIT_STORE": "/s", "TOKENKIT_POSTGRES_URL": "postgres://a@b/c"]),
+            ("", "", [:]),
+            (nil, "mysql://a@b/c", [:]),
+        ] as [(String?, String?, [String: String])]
+    )
+    func refusesBothNeitherOrABadURL(store: String?, postgres: String?, environment: [String: String]) {
+        #expect(throws: TokenKitError.self) {
+            try TokenStoreLocation(store: store, postgres: postgres, environment: environment)
+        }
+    }
+}
