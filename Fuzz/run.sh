@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # A new target: a FuzzTarget in Fuzz/Harness/Main.swift, its name here, seeds in Fuzz/Corpus/<name>/.
-TARGETS=(format authorization network policies store-bytes store-log leak-report)
+TARGETS=(format authorization network policies store-bytes store-log leak-report sha256)
 FUZZ_SECONDS=${FUZZ_SECONDS:-45}
 # The library sources compiled into the harness (another checkout's, to fuzz it with this harness).
 SOURCES=${FUZZ_SOURCES:-Sources/TokenKit}
@@ -24,10 +24,13 @@ BINARY=$BUILD_DIR/tokenkit-fuzz
 ARTIFACTS=Fuzz/artifacts
 
 build() {
-    local sources
+    # The C target with SHA-256 in hardware, beside the Swift sources (Sources/CTokenKitSHA256).
+    local c_target c_sources sources
+    c_target="$(dirname "$SOURCES")/CTokenKitSHA256"
+    c_sources=$(find "$c_target" -name '*.c' | sort)
     sources=$(find "$SOURCES" Fuzz/Harness -name '*.swift' -not -path '*/Docs.docc/*' | sort)
     if [[ -x $BINARY && $(cat "$BINARY.sources" 2>/dev/null) == "$SOURCES" ]] &&
-        [[ -z $(find $sources -newer "$BINARY" 2>/dev/null | head -1) ]]; then
+        [[ -z $(find $sources $c_sources "$c_target/include" -newer "$BINARY" 2>/dev/null | head -1) ]]; then
         echo "fuzz: $BINARY is up to date"
         return
     fi
@@ -38,14 +41,27 @@ build() {
     # shellcheck disable=SC2086
     # Built from inside the build folder (with absolute source paths), so the compiler's side
     # files land there rather than in the repository.
-    local absolute
+    local absolute c_absolute c_include
     absolute=$(for file in $sources; do if [[ $file == /* ]]; then echo "$file"; else echo "$PWD/$file"; fi; done)
+    c_absolute=$(for file in $c_sources; do if [[ $file == /* ]]; then echo "$file"; else echo "$PWD/$file"; fi; done)
+    c_include=$(cd "$c_target/include" && pwd)
     (
         cd "$BUILD_DIR"
+        # The C target as SwiftPM builds it: its objects, and a module map for `import CTokenKitSHA256`.
+        local objects=()
+        for file in $c_absolute; do
+            local object
+            object="$(basename "$file" .c).o"
+            clang -O2 -g -fsanitize=fuzzer-no-link,address -I "$c_include" -c "$file" -o "$object"
+            objects+=("$object")
+        done
+        printf 'module CTokenKitSHA256 {\n    header "%s/CTokenKitSHA256.h"\n    export *\n}\n' "$c_include" \
+            >CTokenKitSHA256.modulemap
         swiftc -sanitize=fuzzer,address -parse-as-library -module-name TokenKit \
             -swift-version 6 -enable-upcoming-feature ExistentialAny -enable-upcoming-feature MemberImportVisibility \
             -O -g -wmo -j 1 -use-ld=lld \
-            $absolute -o "$(basename "$BINARY")"
+            -Xcc -fmodule-map-file="$PWD/CTokenKitSHA256.modulemap" -I "$c_include" \
+            $absolute "${objects[@]}" -o "$(basename "$BINARY")"
     )
     echo "$SOURCES" >"$BINARY.sources"
     echo "fuzz: built in $((SECONDS - start)) s"

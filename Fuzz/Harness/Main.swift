@@ -30,6 +30,8 @@ let fuzzTargets: [FuzzTarget] = [
     // Issue 14: the leak-report JSON and revoking what it names. A new target goes here, in
     // Fuzz/run.sh's TARGETS, and gets seeds in Fuzz/Corpus/<name>/ (see Seeds.swift).
     FuzzTarget(name: "leak-report", summary: "LeakReport(json:) and revokeLeakedTokens", run: fuzzLeakReport),
+    // Issue 12: SHA-256 in hardware against the portable code.
+    FuzzTarget(name: "sha256", summary: "SHA-256 and HMAC on every implementation here", run: fuzzSHA256),
 ]
 
 /// The target chosen with TOKENKIT_FUZZ_TARGET, looked up once.
