@@ -31,6 +31,37 @@ struct FileTokenStoreAttackTests {
     /// Deleting `<path>.lock` used to let a new process write beside the running ones (two
     /// writers, a corrupt store) while running readers never saw its revocations. Now a writer
     /// refuses before writing, and a reader stops within a second.
+    /// Found by the store-log fuzzer: a record allowing an IPv6 range based on an IPv4-mapped
+    /// address (which parsing never makes, but the type can hold) was written, and the reader,
+    /// which refuses such entries, then discarded the whole compacted store as a torn tail.
+    @Test func anIPv4MappedIPv6RangeIsRefusedNotWrittenUnreadable() async throws {
+        let mapped = try IPNetwork(
+            address: IPAddress(family: .ipv6, high: 0, low: 0x0000_ffff_0000_0000),
+            prefixLength: 128
+        )
+        #expect(error { try TokenStoreRules.checkNetworks([mapped]) }?.code == .invalidNetwork)
+        #expect(throws: Never.self) {
+            try TokenStoreRules.checkNetworks([try IPNetwork(parsing: "::ffff:192.0.2.0/120")])
+        }
+
+        let store = try FileTokenStore(path: path)
+        let kept = TokenRecord.fixture(owner: "alice", name: "kept")
+        try await store.insert(kept, maximumLiveTokensPerOwner: nil)
+        var refused = TokenRecord.fixture(owner: "alice", name: "mapped")
+        refused.allowedNetworks = [mapped]
+        await #expect(throws: TokenKitError.self) { try await store.insert(refused, maximumLiveTokensPerOwner: nil) }
+        let change = TokenLimitsChange(allowedNetworks: [mapped])
+        await #expect(throws: TokenKitError.self) {
+            try await store.changeLimits(change, owner: "alice", name: "kept", now: kept.createdAt)
+        }
+        try store.writerQueue.sync { try store.compact() }
+
+        let reopened = try FileTokenStore(path: path)
+        #expect(reopened.openReport.discardedTailBytes == 0)
+        #expect(try reopened.record(id: kept.id) == kept)
+        #expect(try reopened.record(id: refused.id) == nil)
+    }
+
     @Test func aDeletedLockFileStopsWritersAtOnceAndReadersWithinASecond() async throws {
         let writer = try FileTokenStore(path: path)
         let reader = try FileTokenStore(path: path)

@@ -97,9 +97,10 @@ enum LogEntry: Sendable, Equatable {
                 case 6:
                     let high = try reader.u64()
                     let low = try reader.u64()
-                    // An IPv4 address mapped into IPv6 is stored as IPv4; no writer produces this.
-                    guard high != 0 || low >> 32 != 0xffff else { throw ByteReader.Malformed() }
                     address = IPAddress(family: .ipv6, high: high, low: low)
+                    // An IPv4 address mapped into IPv6 is stored as IPv4: the store rules refuse to
+                    // write one (TokenStoreRules.checkNetworks).
+                    guard !address.isIPv4MappedIPv6 else { throw ByteReader.Malformed() }
                 default: throw ByteReader.Malformed()
                 }
                 // `try?` is safe: an impossible prefix length is a malformed entry, thrown below.

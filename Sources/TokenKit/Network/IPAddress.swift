@@ -33,6 +33,10 @@ public struct IPAddress: Hashable, Sendable, CustomStringConvertible {
         self.low = low
     }
 
+    /// Whether this is an IPv6 address in the IPv4-mapped range (`::ffff:0:0/96`). Parsing turns
+    /// those into IPv4 addresses, so only the memberwise initialiser makes one.
+    var isIPv4MappedIPv6: Bool { family == .ipv6 && high == 0 && low >> 32 == 0xffff }
+
     /// Parses an address in the usual text forms: `192.0.2.1`, `2001:db8::1`, `::ffff:192.0.2.1`.
     ///
     /// - Returns: `nil` for anything else, including zone ids (`fe80::1%eth0`), IPv4 with leading
@@ -48,7 +52,7 @@ public struct IPAddress: Hashable, Sendable, CustomStringConvertible {
                     UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
                 )
             }
-            if words.0 == 0 && words.1 >> 32 == 0xffff {
+            if IPAddress(family: .ipv6, high: words.0, low: words.1).isIPv4MappedIPv6 {
                 self.init(family: .ipv4, high: 0, low: words.1 & 0xffff_ffff)
             } else {
                 self.init(family: .ipv6, high: words.0, low: words.1)

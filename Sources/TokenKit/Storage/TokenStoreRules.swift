@@ -84,12 +84,22 @@ public enum TokenStoreRules {
         }
     }
 
-    /// Checks an allow-list: at most ``maximumAllowedNetworks`` entries.
+    /// Checks an allow-list: at most ``maximumAllowedNetworks`` entries, none of them an IPv6 range
+    /// based on an IPv4-mapped address (`::ffff:a.b.c.d`), which TokenKit keeps as the IPv4 range.
+    ///
+    /// Parsing never makes such a range; the check keeps a store from writing one that it would
+    /// refuse to read back.
     public static func checkNetworks(_ networks: [IPNetwork]) throws(TokenKitError) {
         guard networks.count <= maximumAllowedNetworks else {
             throw TokenKitError(
                 .tooManyNetworks,
                 "An API token may allow at most \(maximumAllowedNetworks) IP addresses or ranges; you gave \(networks.count)."
+            )
+        }
+        for network in networks where network.address.isIPv4MappedIPv6 {
+            throw TokenKitError(
+                .invalidNetwork,
+                "\(network) is an IPv4-mapped IPv6 range; give the IPv4 range it maps instead."
             )
         }
     }
