@@ -108,6 +108,33 @@ struct FileTokenStoreDamageTests {
         #expect(try FileTokenStore(path: store.path).count == 5)
     }
 
+    /// A last batch whose checksum is right but whose entries do not decode was written whole, so
+    /// it is not a write cut short: it used to be discarded silently as a torn tail, with every
+    /// change in it. It is corruption, and salvage keeps the records before it.
+    @Test func aWholeButUndecodableLastBatchIsCorruptionNotATornTail() async throws {
+        let kept = TokenRecord.fixture(name: "kept")
+        var bytes = StoreFileFormat.Header.empty.encoded()
+        bytes += StoreFileFormat.encodeGroup([.put(kept)], sequence: 1)
+        let validEnd = bytes.count
+        StoreFileFormat.appendBatch([0xEE, 0x01, 0x02, 0x03], sequence: 2, part: 0, isLast: true, to: &bytes)
+
+        #expect {
+            try open(bytes)
+        } throws: { error in
+            let error = error as? TokenKitError
+            return error?.code == .storeCorrupted && error?.message.contains("offset \(validEnd)") == true
+        }
+        #expect {
+            try open(bytes, options: .init(access: .readOnly))
+        } throws: { error in
+            (error as? TokenKitError)?.code == .storeCorrupted
+        }
+
+        let salvaged = try open(bytes, options: .init(recovery: .salvageIntactRecords))
+        #expect(try salvaged.record(id: kept.id) == kept)
+        #expect(salvaged.openReport.damagedFileMovedTo != nil)
+    }
+
     @Test func aNewerFormatVersionIsRefusedWithAClearMessage() async throws {
         var (bytes, _, _) = try await makeStore()
         let header = StoreFileFormat.Header(snapshotEnd: 40, snapshotSequence: 0).encoded()

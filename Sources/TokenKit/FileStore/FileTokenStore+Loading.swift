@@ -79,11 +79,7 @@ extension FileTokenStore {
             // Read-only: nothing may be repaired or published. Damage before a later commit is
             // still corruption; anything else at the end is left unread.
             var scanner = LogScanner(file: state.file, end: try state.file.status().size)
-            if let offset = outcome.problemOffset,
-                try scanner.laterGroupExists(after: offset, sequence: outcome.lastSequence)
-            {
-                throw corrupted(path, at: offset)
-            }
+            if let offset = try scanner.corruptionOffset(in: outcome) { throw corrupted(path, at: offset) }
             return
         }
 
@@ -102,7 +98,7 @@ extension FileTokenStore {
         // Every complete group counts: the lock page is not synced, so after a power loss it can lag
         // behind groups whose calls returned. A group whose commit failed was cut off by its writer.
         let rest = try readOn(&state, with: &scanner, through: .max)
-        if let offset = rest.problemOffset, try scanner.laterGroupExists(after: offset, sequence: rest.lastSequence) {
+        if let offset = try scanner.corruptionOffset(in: rest) {
             guard options.recovery == .salvageIntactRecords else { throw corrupted(path, at: offset) }
             try salvage(&state, report: &report, path: path)
             return
@@ -292,6 +288,8 @@ extension FileTokenStore {
             with: &scanner,
             through: holdingLock ? .max : Self.readableSequence(published)
         )
+        // A whole batch this version cannot decode is corruption, whoever reads it.
+        if case .undecodable(let offset) = outcome.stop { throw Self.corrupted(path, at: offset) }
         // A file at the path that lacks a published commit is an older copy put in its place (a
         // compaction meanwhile would have moved the path to another file).
         if state.lastSequence < published, state.appendingFrom == nil,
@@ -305,11 +303,7 @@ extension FileTokenStore {
             state.seenChange = state.shared.publish(sequence: state.lastSequence)
         }
         guard outcome.stop != .end else { return }
-        if let offset = outcome.problemOffset,
-            try scanner.laterGroupExists(after: offset, sequence: outcome.lastSequence)
-        {
-            throw Self.corrupted(path, at: offset)
-        }
+        if let offset = try scanner.corruptionOffset(in: outcome) { throw Self.corrupted(path, at: offset) }
         try state.file.truncate(to: state.committedEnd)
         try state.file.synchronize()
     }

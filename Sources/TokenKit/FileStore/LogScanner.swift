@@ -13,6 +13,10 @@ struct LogScanner {
         case incomplete(offset: Int)
         /// A batch at this offset is damaged.
         case damaged(offset: Int)
+        /// The batch at this offset has the right checksum but contents this version cannot
+        /// decode. Its checksum proves it was written whole, so it is never a write cut short:
+        /// it is corruption (or a forged file) wherever it lies, even last.
+        case undecodable(offset: Int)
         /// The group at this offset is later than the last one published as durable: a commit under
         /// way, or one that failed or was cut short before it was published.
         case notDurable(offset: Int)
@@ -24,7 +28,7 @@ struct LogScanner {
         var problemOffset: Int? {
             switch stop {
             case .end, .notDurable: nil
-            case .incomplete(let offset), .damaged(let offset): offset
+            case .incomplete(let offset), .damaged(let offset), .undecodable(let offset): offset
             }
         }
 
@@ -67,13 +71,19 @@ struct LogScanner {
         var groupStart = start
         var nextPart: UInt32 = 0
         while offset < end {
-            guard let batch = try readBatch(at: offset) else {
+            let batch: Batch
+            switch try readBatch(at: offset) {
+            case nil:
                 outcome.stop = .incomplete(offset: offset)
                 return outcome
-            }
-            guard let batch = batch.intact else {
+            case .damaged:
                 outcome.stop = .damaged(offset: offset)
                 return outcome
+            case .undecodable:
+                outcome.stop = .undecodable(offset: offset)
+                return outcome
+            case .intact(let intact):
+                batch = intact
             }
             if batch.part == 0 {
                 guard nextPart == 0, batch.sequence > outcome.lastSequence else {
@@ -111,6 +121,20 @@ struct LogScanner {
         }
         if nextPart != 0 { outcome.stop = .incomplete(offset: offset) }
         return outcome
+    }
+
+    /// Where `outcome` shows the file corrupt rather than cut short by a crash: an undecodable
+    /// batch anywhere, or damage followed by a later group (``laterGroupExists(after:sequence:)``).
+    /// `nil` when the scan ended cleanly or at what a crash can leave.
+    mutating func corruptionOffset(in outcome: Outcome) throws(TokenKitError) -> Int? {
+        switch outcome.stop {
+        case .end, .notDurable:
+            return nil
+        case .undecodable(let offset):
+            return offset
+        case .incomplete(let offset), .damaged(let offset):
+            return try laterGroupExists(after: offset, sequence: outcome.lastSequence) ? offset : nil
+        }
     }
 
     /// Whether an intact batch of a group later than `sequence + 1` starts anywhere after `offset`.
@@ -153,7 +177,7 @@ struct LogScanner {
                     "The token store \(quoted(file.path)) is damaged after offset \(offset) in a way that cannot be scanned in bounded time (a forged or badly damaged file). Restore it from a backup."
                 )
             }
-            if let batch = try readBatch(at: candidate)?.intact, matches(batch) {
+            if case .intact(let batch) = try readBatch(at: candidate), matches(batch) {
                 return candidate
             }
             position = candidate + 1
@@ -184,30 +208,40 @@ struct LogScanner {
         var entries: [LogEntry]
     }
 
-    /// A batch as read: intact, or not.
-    private struct ReadBatch {
-        var intact: Batch?
+    /// A batch as read.
+    private enum ReadBatch {
+        case intact(Batch)
+        /// A header or checksum is wrong.
+        case damaged
+        /// The checksum is right but the entries do not decode.
+        case undecodable
     }
 
     /// Reads the batch at `offset`; `nil` when the file ends before the batch does.
     private mutating func readBatch(at offset: Int) throws(TokenKitError) -> ReadBatch? {
         let headerSize = StoreFileFormat.batchHeaderSize
         guard let header = try bytes(at: offset, count: headerSize, { Self.parseHeader($0) }) else { return nil }
-        guard let header else { return ReadBatch(intact: nil) }
+        guard let header else { return .damaged }
         let size = headerSize + header.length
-        guard let entries = try bytes(at: offset, count: size, { Self.parsePayload($0, crc: header.crc) }) else {
+        guard let payload = try bytes(at: offset, count: size, { Self.parsePayload($0, crc: header.crc) }) else {
             return nil
         }
-        guard let entries else { return ReadBatch(intact: nil) }
-        return ReadBatch(
-            intact: Batch(
-                size: size,
-                sequence: header.sequence,
-                part: header.part,
-                isLastPart: header.flags & StoreFileFormat.lastPartFlag != 0,
-                entries: entries
+        switch payload {
+        case .checksumMismatch:
+            return .damaged
+        case .undecodable:
+            return .undecodable
+        case .entries(let entries):
+            return .intact(
+                Batch(
+                    size: size,
+                    sequence: header.sequence,
+                    part: header.part,
+                    isLastPart: header.flags & StoreFileFormat.lastPartFlag != 0,
+                    entries: entries
+                )
             )
-        )
+        }
     }
 
     private struct BatchHeader {
@@ -231,20 +265,28 @@ struct LogScanner {
         return BatchHeader(length: Int(length), sequence: sequence, part: part, flags: flags, crc: crc)
     }
 
-    /// The entries of a whole batch, or `nil` when its checksum or contents are wrong.
-    private static func parsePayload(_ bytes: UnsafeRawBufferPointer, crc: UInt32) -> [LogEntry]? {
+    /// A batch's payload as read.
+    private enum Payload {
+        case entries([LogEntry])
+        case checksumMismatch
+        case undecodable
+    }
+
+    /// The entries of a whole batch, or why there are none.
+    private static func parsePayload(_ bytes: UnsafeRawBufferPointer, crc: UInt32) -> Payload {
         let headerSize = StoreFileFormat.batchHeaderSize
         var computed = CRC32.update(0, UnsafeRawBufferPointer(rebasing: bytes[4..<headerSize - 4]))
         computed = CRC32.update(computed, UnsafeRawBufferPointer(rebasing: bytes[headerSize...]))
-        guard computed == crc else { return nil }
+        guard computed == crc else { return .checksumMismatch }
         var reader = ByteReader(UnsafeRawBufferPointer(rebasing: bytes[headerSize...]))
         var entries: [LogEntry] = []
         while !reader.isAtEnd {
-            // `try?` is safe: a Malformed entry makes the whole batch damaged, which `nil` reports.
-            guard let entry = try? LogEntry.decode(from: &reader) else { return nil }
+            // `try?` is safe: a Malformed entry makes the whole batch undecodable, which the
+            // caller is told.
+            guard let entry = try? LogEntry.decode(from: &reader) else { return .undecodable }
             entries.append(entry)
         }
-        return entries
+        return .entries(entries)
     }
 
     // MARK: Reading
