@@ -36,11 +36,13 @@ struct AuthorizationParserDifferentialTests {
     func agreesAtTheLengthLimit(length: Int) {
         for header in [
             "Bearer " + String(repeating: "a", count: length - 7),
-            String(repeating: " ", count: length),
             "cpanel " + String(repeating: "b", count: length - 9) + ":x",
         ] {
             #expect(Self.currentParser(header) == Self.previousParser(header))
         }
+        // One deliberate difference: nothing but blanks is empty at any length (the previous
+        // parser called it malformed past the limit, and the manager had to look again).
+        #expect(Self.currentParser(String(repeating: " \t", count: length)) == .failure(.init(.empty)))
     }
 
     typealias Outcome = Result<Parts, AuthorizationHeaderError>

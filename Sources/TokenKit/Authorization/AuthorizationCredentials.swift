@@ -18,7 +18,8 @@ public struct AuthorizationCredentials: Hashable, Sendable, CustomStringConverti
         @usableFromInline static let every = Set(allCases)
     }
 
-    /// The longest header value accepted, in bytes.
+    /// The longest header value accepted, in bytes. A longer one is refused as malformed, unless
+    /// it is nothing but spaces and tabs: that is empty, at any length.
     public static let maximumLength = 8192
 
     /// The scheme.

@@ -15,13 +15,14 @@ struct AuthorizationHeaderParts {
     /// Finds the parts of `bytes`, a header value.
     ///
     /// - Throws: ``AuthorizationHeaderError`` with the first reason that applies, in this order:
-    ///   over ``AuthorizationCredentials/maximumLength`` bytes, empty, unsupported scheme, missing
-    ///   credentials, white space inside the credentials, missing user, empty token.
+    ///   empty (nothing but spaces and tabs, however many), over
+    ///   ``AuthorizationCredentials/maximumLength`` bytes, unsupported scheme, missing credentials,
+    ///   white space inside the credentials, missing user, empty token.
     init(parsing bytes: UnsafeBufferPointer<UInt8>) throws(AuthorizationHeaderError) {
-        guard bytes.count <= AuthorizationCredentials.maximumLength else { throw .init(.malformedCredentials) }
         let end = bytes.count
         var index = bytes.skippingBlanks(from: 0)
         guard index < end else { throw .init(.empty) }
+        guard end <= AuthorizationCredentials.maximumLength else { throw .init(.malformedCredentials) }
 
         let schemeStart = index
         index = bytes.skippingNonBlanks(from: index)
