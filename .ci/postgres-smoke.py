@@ -22,17 +22,13 @@ import time
 import urllib.error
 import urllib.request
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import smoke_checks  # noqa: E402 (beside this script)
+from smoke_checks import check  # noqa: E402
+
 TOKENCTL, SERVER_A, SERVER_B = sys.argv[1], sys.argv[2], sys.argv[3]
 CLUSTER = os.environ["TOKENKIT_POSTGRES_CLUSTER"]
 STALENESS = 0.5  # seconds; --max-staleness 500ms
-checks = 0
-
-
-def check(condition, message):
-    global checks
-    if not condition:
-        raise SystemExit(f"FAIL: {message}")
-    checks += 1
 
 
 def cluster(*arguments):
@@ -159,4 +155,4 @@ finally:
 
 for output in outputs:
     check(bootstrap not in output and deploy not in output, "a secret reached a server's log")
-print(f"{checks} passed, 0 failed")
+print(f"{smoke_checks.passed} passed, 0 failed")

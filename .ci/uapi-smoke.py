@@ -20,17 +20,13 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import smoke_checks  # noqa: E402 (beside this script)
+from smoke_checks import check  # noqa: E402
+
 TOKENCTL, SERVER = sys.argv[1], sys.argv[2]
 workdir = tempfile.mkdtemp(prefix="tokenkit-smoke-")
 store = os.path.join(workdir, "tokens.tkstore")
-checks = 0
-
-
-def check(condition, message):
-    global checks
-    if not condition:
-        raise SystemExit(f"FAIL: {message}")
-    checks += 1
 
 
 def tokenctl(*arguments):
@@ -211,4 +207,4 @@ finally:
 check(bootstrap not in output and deploy not in output, "a secret reached the server log")
 check("token.validation_failed" in output and "token.created" in output, "audit events are not in the server log")
 check(not sighup_reloads or "secret_scanning.keys_reloaded" in output, "SIGHUP did not reload the keys")
-print(f"{checks} passed, 0 failed")
+print(f"{smoke_checks.passed} passed, 0 failed")
