@@ -16,6 +16,8 @@ let package = Package(
     targets: [
         // The system's SQLite (Debian: libsqlite3-dev).
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        // glibc's malloc.h, for malloc_trim.
+        .systemLibrary(name: "CMalloc"),
         .executableTarget(
             name: "tokenkit-bench",
             dependencies: [
@@ -25,6 +27,7 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 "CSQLite",
+                "CMalloc",
             ]
         ),
     ],

@@ -2,10 +2,13 @@ import Foundation
 import TokenKit
 import TokenKitTesting
 
-/// The two stores TokenKit ships, so that feature tests run against both.
+/// The two stores TokenKit ships, so that feature tests run against both, and a store of a user's
+/// own: a wrapper the manager cannot see into, so that it validates from records
+/// (``TokenStore/record(forDigest:)``) rather than from TokenKit's index.
 enum Backend: String, CaseIterable, Sendable, CustomStringConvertible {
     case memory
     case file
+    case wrapped
 
     var description: String { rawValue }
 }
@@ -37,6 +40,7 @@ final class BackendFixture {
         let store: any TokenStore =
             switch backend {
             case .memory: memoryStore
+            case .wrapped: CountingStore(memoryStore)
             case .file: try FileTokenStore(path: directory.file("tokens"), options: .init(compactionThreshold: 20))
             }
         return TokenManager(store: store, configuration: configuration(clock, audit))

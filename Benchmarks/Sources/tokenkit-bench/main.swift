@@ -1,3 +1,4 @@
+import CMalloc
 import Foundation
 import TokenKit
 
@@ -19,13 +20,19 @@ case "open-store":
 case "sqlite-first-query":
     try OpenBenchmark.sqliteFirstQuery(arguments[1], arguments[2])
 case "memory-per-token":
-    // (child mode) resident bytes an InMemoryTokenStore adds per token, in a fresh process.
+    // (child mode) resident bytes an InMemoryTokenStore adds per token, in a fresh process: as
+    // measured, and once the allocator has returned the memory it holds free (the buffers that
+    // growing the store's arrays and tables left behind) — the store's own footprint.
     let count = Int(arguments[1])!
     let records = (0..<count).map { StoreFixtures.token($0).record }
+    malloc_trim(0)
     let before = ProcessMemory.current().resident
     let store = InMemoryTokenStore()
     for record in records { try store.insert(record, maximumLiveTokensPerOwner: nil) }
-    print((ProcessMemory.current().resident - before) / count, store.count)
+    let grown = ProcessMemory.current().resident
+    malloc_trim(0)
+    let live = ProcessMemory.current().resident
+    print((grown - before) / count, (live - before) / count, store.count)
 case "profile-validate":
     // A steady validation loop over COUNT in-memory tokens, to run under a profiler.
     let count = Int(arguments[1]) ?? 10_000
@@ -54,7 +61,7 @@ default:
           make-store PATH COUNT                  fill a file store with COUNT realistic tokens
           profile-validate COUNT                 validate in a loop over COUNT tokens, for a profiler
           open-store PATH                        (child mode) open a file store, print time and peak RSS
-          memory-per-token COUNT                 (child mode) resident bytes per token in memory
+          memory-per-token COUNT                 (child mode) resident bytes per token in memory: as grown, the store's own
           sqlite-first-query PATH DIGEST         (child mode) open SQLite and query once
           --help                                 this list
         """

@@ -34,7 +34,7 @@ import Synchronization
 /// ``performMaintenance()``, which ``TokenManager/run()`` calls.
 ///
 /// `init` blocks while it reads the file; open stores at start-up.
-public final class FileTokenStore: TokenStore {
+public final class FileTokenStore: TokenStore, IndexedTokenStore {
     /// The path of the store file.
     public let path: String
     /// The options the store was opened with.
@@ -166,6 +166,14 @@ public final class FileTokenStore: TokenStore {
     /// change counter, and the log's new entries when another process wrote).
     public func immediateRecord(forDigest digest: TokenDigest) throws -> ImmediateLookup {
         try record(forDigest: digest).map(ImmediateLookup.found) ?? .notFound
+    }
+
+    func immediateValidation(
+        of digest: TokenDigest,
+        _ request: ValidationRequest,
+        recordingRejections: Bool
+    ) throws -> IndexValidation {
+        try read { $0.validate(digest: digest, request, recordingRejections: recordingRejections) }
     }
 
     /// The record with `id`.

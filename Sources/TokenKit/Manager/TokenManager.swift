@@ -21,6 +21,13 @@ public final class TokenManager: Sendable {
     /// The store that holds the records. Not public: every change goes through the manager's
     /// policy checks and audit events.
     let store: any TokenStore
+    /// The store again when it validates from TokenKit's own index without building records.
+    private let indexedStore: (any IndexedTokenStore)?
+    /// ``Configuration/maximumIdleTime`` in seconds, converted once.
+    private let idleLimit: Double?
+    /// Whether there is an audit sink (so a rejection needs the token's record), read once:
+    /// reading ``Configuration/auditSink`` copies an existential.
+    private let hasAuditSink: Bool
     let usage: UsageRecorder
     let background = Mutex(BackgroundState())
     private let expiryWarnings: ExpiryWarnings?
@@ -34,7 +41,10 @@ public final class TokenManager: Sendable {
     /// ``TokenKitError/Code/hasherMismatch``.
     public init(store: any TokenStore, configuration: Configuration = Configuration()) {
         self.store = store
+        self.indexedStore = store as? any IndexedTokenStore
         self.configuration = configuration
+        self.idleLimit = configuration.maximumIdleTime?.timeInterval
+        self.hasAuditSink = configuration.auditSink != nil
         self.usage = UsageRecorder(store: store, interval: configuration.lastUsedInterval)
         self.expiryWarnings = configuration.expiryWarningWindow.map(ExpiryWarnings.init)
     }
@@ -249,10 +259,11 @@ public final class TokenManager: Sendable {
         do {
             parts = try AuthorizationHeaderParts(parsing: bytes)
         } catch {
-            let onlyBlanks = bytes.allSatisfy { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
-            let reason: RejectionReason =
-                onlyBlanks ? .missingCredentials : error.reason == .unsupportedScheme ? .schemeNotAccepted : .malformed
-            return .refused(reason, owner: nil, detail: onlyBlanks ? nil : error.reason.code)
+            switch error.reason {
+            case .empty: return .refused(.missingCredentials, owner: nil, detail: nil)
+            case .unsupportedScheme: return .refused(.schemeNotAccepted, owner: nil, detail: error.reason.code)
+            default: return .refused(.malformed, owner: nil, detail: error.reason.code)
+            }
         }
         let user = parts.user.map { String(decoding: bytes[$0], as: UTF8.self) }
         // Every scheme (the default) needs no hashing of the set.
@@ -281,51 +292,51 @@ public final class TokenManager: Sendable {
             digest = presentedDigest
         }
         if !hasherBound.load(ordering: .acquiring) { try await bindHasherIfNeeded() }
-        let found: TokenRecord?
-        switch try store.immediateRecord(forDigest: digest) {
-        case .found(let record): found = record
-        case .notFound: found = nil
-        case .unavailable: found = try await store.record(forDigest: digest)
-        }
-        guard let record = found else {
-            return reject(.unknown, at: now, owner: loggable(owner), address: address)
-        }
-        let problem: RejectionReason? =
-            if record.isRevoked(at: now) {
-                .revoked
-            } else if record.isExpired(at: now) {
-                .expired
-            } else if record.isDisabled {
-                .disabled
-            } else if isIdle(record, at: now) {
-                .idle
-            } else if let owner, owner != record.owner {
-                .wrongOwner
-            } else if !record.allows(address) {
-                .addressNotAllowed
-            } else if !record.grants(scopes) {
-                .missingScope
-            } else {
-                nil
+        let request = ValidationRequest(
+            owner: owner,
+            scopes: scopes,
+            address: address,
+            now: now,
+            maximumIdleTime: idleLimit
+        )
+        let outcome: IndexValidation
+        if let indexedStore {
+            outcome = try indexedStore.immediateValidation(
+                of: digest,
+                request,
+                recordingRejections: hasAuditSink
+            )
+        } else {
+            let found: TokenRecord?
+            switch try store.immediateRecord(forDigest: digest) {
+            case .found(let record): found = record
+            case .notFound: found = nil
+            case .unavailable: found = try await store.record(forDigest: digest)
             }
-        if let problem {
+            if let found {
+                outcome = request.problem(for: found).map { .rejected($0, found) } ?? .valid(found)
+            } else {
+                outcome = .notFound
+            }
+        }
+        let record: TokenRecord
+        switch outcome {
+        case .notFound:
+            return reject(.unknown, at: now, owner: loggable(owner), address: address)
+        case .rejected(let problem, let rejected):
             let detail = problem == .wrongOwner ? loggable(owner).map { "claimed owner \(quoted($0))" } : nil
-            return reject(problem, at: now, record: record, detail: detail, address: address)
+            return reject(problem, at: now, record: rejected, owner: loggable(owner), detail: detail, address: address)
+        case .valid(let valid):
+            record = valid
         }
         if usage.noteUse(of: record, at: now) && !isRunning {
             // Without run(), the use that starts a batch writes it.
             await writeUsage()
         }
-        if let expiryWarnings, configuration.auditSink != nil, expiryWarnings.shouldWarn(about: record, at: now) {
+        if let expiryWarnings, hasAuditSink, expiryWarnings.shouldWarn(about: record, at: now) {
             audit(TokenAuditEvent(.expiringSoon, time: now, record: record))
         }
         return .valid(record)
-    }
-
-    /// Whether `record` has gone unused for longer than the idle limit.
-    private func isIdle(_ record: TokenRecord, at now: Date) -> Bool {
-        guard let limit = configuration.maximumIdleTime else { return false }
-        return now.timeIntervalSince(record.lastUsedAt ?? record.createdAt) > limit.timeInterval
     }
 
     /// The clock's current date, rounded to the microsecond as stores keep dates.

@@ -7,7 +7,7 @@ import Synchronization
 /// Every method runs under one lock, without suspending, so a look-up costs a lock and a
 /// dictionary probe. Records are gone when the store is. Every handle on the backing store is this
 /// one object: share the instance to share the tokens.
-public final class InMemoryTokenStore: TokenStore {
+public final class InMemoryTokenStore: TokenStore, IndexedTokenStore {
     private let index = Mutex(TokenIndex())
 
     /// Creates an empty store.
@@ -26,6 +26,14 @@ public final class InMemoryTokenStore: TokenStore {
     /// The record with `digest`, at once: a look-up never waits here.
     public func immediateRecord(forDigest digest: TokenDigest) -> ImmediateLookup {
         index.withLock { $0.record(forDigest: digest) }.map(ImmediateLookup.found) ?? .notFound
+    }
+
+    func immediateValidation(
+        of digest: TokenDigest,
+        _ request: ValidationRequest,
+        recordingRejections: Bool
+    ) -> IndexValidation {
+        index.withLock { $0.validate(digest: digest, request, recordingRejections: recordingRejections) }
     }
 
     /// The record with `id`.
