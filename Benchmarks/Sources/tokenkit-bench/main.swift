@@ -1,4 +1,3 @@
-import CMalloc
 import Foundation
 import TokenKit
 
@@ -17,6 +16,10 @@ case "postgres":
     try await BenchmarkSuite(quick: quick).runPostgres(output: output, sizes: size.map { [$0] })
 case "open-store":
     try OpenBenchmark.openStore(arguments[1])
+case "open-first-validation":
+    try await OpenBenchmark.openToFirstValidation(arguments[1], token: arguments[2])
+case "open-first-list":
+    try await OpenBenchmark.openToFirstList(arguments[1], owner: arguments[2])
 case "sqlite-first-query":
     try OpenBenchmark.sqliteFirstQuery(arguments[1], arguments[2])
 case "memory-per-token":
@@ -25,12 +28,12 @@ case "memory-per-token":
     // growing the store's arrays and tables left behind) — the store's own footprint.
     let count = Int(arguments[1])!
     let records = (0..<count).map { StoreFixtures.token($0).record }
-    malloc_trim(0)
+    returnFreeMemory()
     let before = ProcessMemory.current().resident
     let store = InMemoryTokenStore()
     for record in records { try store.insert(record, maximumLiveTokensPerOwner: nil) }
     let grown = ProcessMemory.current().resident
-    malloc_trim(0)
+    returnFreeMemory()
     let live = ProcessMemory.current().resident
     print((grown - before) / count, (live - before) / count, store.count)
 case "profile-validate":
@@ -62,6 +65,8 @@ default:
           profile-validate COUNT                 validate in a loop over COUNT tokens, for a profiler
           open-store PATH                        (child mode) open a file store, print time and peak RSS
           memory-per-token COUNT                 (child mode) resident bytes per token in memory: as grown, the store's own
+          open-first-validation PATH TOKEN       (child mode) open a file store and validate once
+          open-first-list PATH OWNER             (child mode) open a file store and list an owner's tokens
           sqlite-first-query PATH DIGEST         (child mode) open SQLite and query once
           --help                                 this list
         """

@@ -39,16 +39,27 @@ struct ValidationRequest {
     }
 
     /// Why `record` is refused, or `nil` when it is valid.
+    ///
+    /// A record from a store of a user's own is not held to ``TokenStoreRules``, so a date in it
+    /// may be NaN. Such a date counts as long past — revoked, expired, idle — never as none: a
+    /// damaged record fails closed.
     @inline(__always)
     func problem(for record: TokenRecord) -> RejectionReason? {
         problem(
-            revokedAt: record.revokedAt?.timeIntervalSinceReferenceDate ?? .nan,
-            expiresAt: record.expiresAt?.timeIntervalSinceReferenceDate ?? .nan,
+            revokedAt: record.revokedAt.map(Self.failingClosed) ?? .nan,
+            expiresAt: record.expiresAt.map(Self.failingClosed) ?? .nan,
             isDisabled: record.isDisabled,
-            idleSince: (record.lastUsedAt ?? record.createdAt).timeIntervalSinceReferenceDate,
+            idleSince: Self.failingClosed(record.lastUsedAt ?? record.createdAt),
             ownerIs: { record.owner == $0 },
             allows: record.allows,
             grants: record.grants
         )
+    }
+
+    /// `date` in seconds since 2001, or minus infinity when it is NaN.
+    @inline(__always)
+    private static func failingClosed(_ date: Date) -> Double {
+        let seconds = date.timeIntervalSinceReferenceDate
+        return seconds.isNaN ? -.infinity : seconds
     }
 }

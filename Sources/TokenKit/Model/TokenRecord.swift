@@ -108,6 +108,6 @@ public struct TokenRecord: Hashable, Sendable {
     public func allows(_ address: IPAddress?) -> Bool {
         if allowedNetworks.isEmpty { return true }
         guard let address else { return false }
-        return allowedNetworks.contains { $0.contains(address) }
+        return allowedNetworks.allow(address)
     }
 }

@@ -95,3 +95,12 @@ public struct IPNetwork: Hashable, Sendable, CustomStringConvertible, LosslessSt
         return family == .ipv4 ? (0, low & 0xffff_ffff) : (high, low)
     }
 }
+
+extension [IPNetwork] {
+    /// Whether one of the networks contains `address`: what ``TokenRecord/allows(_:)`` and the
+    /// index's validation check for a non-empty allow-list and a known address.
+    @inline(__always)
+    func allow(_ address: IPAddress) -> Bool {
+        contains { $0.contains(address) }
+    }
+}
