@@ -52,6 +52,18 @@ struct IPNetworkTests {
         #expect(IPNetwork(text) == nil)
     }
 
+    @Test func theNetworkContainingAnAddress() throws {
+        func network(_ address: String, _ prefixLength: Int) throws -> String {
+            try IPNetwork(containing: IPAddress(address)!, prefixLength: prefixLength).description
+        }
+        #expect(try network("192.0.2.77", 24) == "192.0.2.0/24")
+        #expect(try network("2001:db8:1:2:3::1", 64) == "2001:db8:1:2::/64")
+        #expect(try network("2001:db8::1", 128) == "2001:db8::1/128")
+        #expect(try network("10.1.2.3", 0) == "0.0.0.0/0")
+        #expect(throws: TokenKitError.self) { try IPNetwork(containing: IPAddress("10.1.2.3")!, prefixLength: 33) }
+        #expect(throws: TokenKitError.self) { try IPNetwork(containing: IPAddress("::1")!, prefixLength: -1) }
+    }
+
     @Test func hostBitsErrorSuggestsTheNetwork() {
         #expect {
             try IPNetwork(parsing: "10.1.2.3/8")

@@ -31,6 +31,24 @@ public struct IPNetwork: Hashable, Sendable, CustomStringConvertible, LosslessSt
         self.prefixLength = prefixLength
     }
 
+    /// The network of `prefixLength` bits that contains `address`: `192.0.2.77` and 24 give
+    /// `192.0.2.0/24`, `2001:db8::1` and 64 give `2001:db8::/64`.
+    ///
+    /// - Throws: ``TokenKitError`` with code ``TokenKitError/Code/invalidNetwork`` when the prefix
+    ///   length is out of range for the address's family.
+    public init(containing address: IPAddress, prefixLength: Int) throws(TokenKitError) {
+        guard (0...address.family.bitCount).contains(prefixLength) else {
+            // The designated initialiser says what is wrong.
+            try self.init(address: address, prefixLength: prefixLength)
+            return
+        }
+        let mask = Self.mask(prefixLength, family: address.family)
+        try self.init(
+            address: IPAddress(family: address.family, high: address.high & mask.high, low: address.low & mask.low),
+            prefixLength: prefixLength
+        )
+    }
+
     /// Parses `ADDRESS` or `ADDRESS/PREFIX`.
     ///
     /// - Throws: ``TokenKitError`` with code ``TokenKitError/Code/invalidNetwork`` that quotes the

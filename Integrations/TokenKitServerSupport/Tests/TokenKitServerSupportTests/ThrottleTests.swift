@@ -31,6 +31,26 @@ struct ThrottleTests {
         #expect(throttle.retryAfter(for: address) == nil)
     }
 
+    /// One client holds a whole IPv6 /64: a fresh address in it for every attempt is still one
+    /// client, while another /64 is not held back, and IPv4 addresses stay apart.
+    @Test func countsAnIPv6NetworkAsOneClient() {
+        let throttle = FailedAuthenticationThrottle(configuration: .init(maximumFailures: 3))
+        #expect(!throttle.recordFailure(from: IPAddress("2001:db8:1:2::1")))
+        #expect(!throttle.recordFailure(from: IPAddress("2001:db8:1:2:ffff::9")))
+        #expect(throttle.recordFailure(from: IPAddress("2001:db8:1:2:abcd:1234:5678:9abc")))
+        #expect(throttle.retryAfter(for: IPAddress("2001:db8:1:2::77")) != nil)
+        #expect(throttle.retryAfter(for: IPAddress("2001:db8:1:3::1")) == nil)
+        #expect(throttle.trackedAddresses == 1)
+
+        for last in 1...3 { throttle.recordFailure(from: IPAddress("192.0.2.\(last)")) }
+        #expect(throttle.retryAfter(for: IPAddress("192.0.2.1")) == nil)
+
+        let perAddress = FailedAuthenticationThrottle(configuration: .init(maximumFailures: 2, ipv6PrefixLength: 128))
+        perAddress.recordFailure(from: IPAddress("2001:db8::1"))
+        perAddress.recordFailure(from: IPAddress("2001:db8::2"))
+        #expect(perAddress.retryAfter(for: IPAddress("2001:db8::1")) == nil)
+    }
+
     @Test func failuresOutsideTheWindowDoNotAddUp() {
         let clock = TestInstant()
         let throttle = FailedAuthenticationThrottle(

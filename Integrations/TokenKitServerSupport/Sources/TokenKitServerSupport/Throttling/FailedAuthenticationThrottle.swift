@@ -6,9 +6,12 @@ import TokenKit
 /// ``Configuration/window``, that address is refused — HTTP 429 with `Retry-After` — for
 /// ``Configuration/blockDuration``, without its tokens even being checked.
 ///
-/// Failures are counted per client address in fixed windows. Requests whose address is unknown
-/// are never throttled (they would all share one counter). Memory is bounded: past
-/// ``Configuration/maximumTrackedAddresses`` addresses, the entries idle longest are forgotten.
+/// Failures are counted in fixed windows per IPv4 address, and per IPv6 network of
+/// ``Configuration/ipv6PrefixLength`` bits (a /64 by default): a host is usually given a whole /64,
+/// so counting each IPv6 address apart would let one client pick a fresh address for every
+/// attempt. Requests whose address is unknown are never throttled (they would all share one
+/// counter). Memory is bounded: past ``Configuration/maximumTrackedAddresses`` addresses (or IPv6
+/// networks), the entries idle longest are forgotten.
 public final class FailedAuthenticationThrottle: Sendable {
     /// When to throttle.
     public struct Configuration: Sendable {
@@ -20,18 +23,23 @@ public final class FailedAuthenticationThrottle: Sendable {
         public var blockDuration: Duration
         /// The most addresses remembered at once. Default: 100,000.
         public var maximumTrackedAddresses: Int
+        /// The leading bits of an IPv6 address that name one client, 1 to 128. Default: 64, the
+        /// network one host is usually given; 128 counts each IPv6 address apart.
+        public var ipv6PrefixLength: Int
 
         /// Creates a configuration; every parameter has the default described on its property.
         public init(
             maximumFailures: Int = 20,
             window: Duration = .seconds(60),
             blockDuration: Duration = .seconds(60),
-            maximumTrackedAddresses: Int = 100_000
+            maximumTrackedAddresses: Int = 100_000,
+            ipv6PrefixLength: Int = 64
         ) {
             self.maximumFailures = max(1, maximumFailures)
             self.window = window
             self.blockDuration = blockDuration
             self.maximumTrackedAddresses = max(1, maximumTrackedAddresses)
+            self.ipv6PrefixLength = min(128, max(1, ipv6PrefixLength))
         }
     }
 
@@ -44,7 +52,7 @@ public final class FailedAuthenticationThrottle: Sendable {
 
     /// The settings in use.
     public let configuration: Configuration
-    private let entries = Mutex<[IPAddress: Entry]>([:])
+    private let entries = Mutex<[IPNetwork: Entry]>([:])
     private let now: @Sendable () -> ContinuousClock.Instant
 
     /// Creates a throttle.
@@ -62,10 +70,10 @@ public final class FailedAuthenticationThrottle: Sendable {
 
     /// How long `address` must still wait, or `nil` when it may try.
     public func retryAfter(for address: IPAddress?) -> Duration? {
-        guard let address else { return nil }
+        guard let client = client(address) else { return nil }
         let now = now()
         return entries.withLock { entries in
-            guard let blockedUntil = entries[address]?.blockedUntil, blockedUntil > now else { return nil }
+            guard let blockedUntil = entries[client]?.blockedUntil, blockedUntil > now else { return nil }
             return now.duration(to: blockedUntil)
         }
     }
@@ -75,10 +83,10 @@ public final class FailedAuthenticationThrottle: Sendable {
     /// - Returns: Whether this failure started a block.
     @discardableResult
     public func recordFailure(from address: IPAddress?) -> Bool {
-        guard let address else { return false }
+        guard let client = client(address) else { return false }
         let now = now()
         return entries.withLock { entries in
-            var entry = entries[address] ?? Entry(windowStart: now, failures: 0, blockedUntil: nil, lastSeen: now)
+            var entry = entries[client] ?? Entry(windowStart: now, failures: 0, blockedUntil: nil, lastSeen: now)
             if now - entry.windowStart >= configuration.window {
                 entry.windowStart = now
                 entry.failures = 0
@@ -92,7 +100,7 @@ public final class FailedAuthenticationThrottle: Sendable {
                 entry.failures = 0
                 started = true
             }
-            entries[address] = entry
+            entries[client] = entry
             if entries.count > configuration.maximumTrackedAddresses {
                 Self.forgetIdlest(&entries, keeping: configuration.maximumTrackedAddresses * 3 / 4, now: now)
             }
@@ -100,12 +108,22 @@ public final class FailedAuthenticationThrottle: Sendable {
         }
     }
 
-    /// The number of addresses remembered.
+    /// The number of addresses (and IPv6 networks) remembered.
     public var trackedAddresses: Int { entries.withLock { $0.count } }
+
+    /// The client `address` counts as: the address itself for IPv4, its network of
+    /// ``Configuration/ipv6PrefixLength`` bits for IPv6.
+    private func client(_ address: IPAddress?) -> IPNetwork? {
+        guard let address else { return nil }
+        let prefixLength = address.family == .ipv6 ? configuration.ipv6PrefixLength : 32
+        // Cannot fail: the prefix length is within the family's range (the configuration clamps
+        // the IPv6 one to 1...128). `nil` would only stop this one failure from counting.
+        return try? IPNetwork(containing: address, prefixLength: prefixLength)
+    }
 
     /// Drops the entries idle longest (blocked ones last), down to `count`.
     private static func forgetIdlest(
-        _ entries: inout [IPAddress: Entry],
+        _ entries: inout [IPNetwork: Entry],
         keeping count: Int,
         now: ContinuousClock.Instant
     ) {
