@@ -48,6 +48,17 @@ case "profile-validate":
         quick: false
     )
     print(Format.rate(result.singleTask), Format.nanoseconds(result.p50))
+case "durable-writes":
+    // The durable-write section alone, beside SQLite, for work on the commit path.
+    let directory = NSTemporaryDirectory() + "tokenkit-durable-" + UUID().uuidString
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    defer {
+        // Ignoring a failure is safe: the folder is in the temporary directory.
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+    for row in try await DurableWriteBenchmark.run(directory: directory, quick: arguments.contains("--quick")) {
+        print("\(row.benchmark): \(row.tokenKit) (SQLite \(row.peer)) \(row.target)")
+    }
 case "make-store":
     let count = Int(arguments[2])!
     try await StoreFixtures.makeFileStore(at: arguments[1], records: (0..<count).map { StoreFixtures.token($0).record })
@@ -61,6 +72,7 @@ default:
           postgres [--quick] [--size N] [--output FILE]
                                                  the PostgreSQL section alone, beside its peers
                                                  (TOKENKIT_POSTGRES_URL must be set)
+          durable-writes [--quick]               the durable-write section alone
           make-store PATH COUNT                  fill a file store with COUNT realistic tokens
           profile-validate COUNT                 validate in a loop over COUNT tokens, for a profiler
           open-store PATH                        (child mode) open a file store, print time and peak RSS
