@@ -135,6 +135,27 @@ struct FileTokenStoreDamageTests {
         #expect(salvaged.openReport.damagedFileMovedTo != nil)
     }
 
+    /// Damage followed by a whole batch of a later commit is corruption even when that batch does
+    /// not decode: it proves the damaged commit had completed. It used to count for nothing, and
+    /// the damaged commit and everything after it were cut off as a torn tail.
+    @Test func damageBeforeAWholeButUndecodableBatchIsCorruption() async throws {
+        let kept = TokenRecord.fixture(name: "kept")
+        var bytes = StoreFileFormat.Header.empty.encoded()
+        bytes += StoreFileFormat.encodeGroup([.put(kept)], sequence: 1)
+        let damagedOffset = bytes.count
+        var damaged = StoreFileFormat.encodeGroup([.put(.fixture(name: "lost"))], sequence: 2)
+        damaged[damaged.count - 5] ^= 0x40
+        bytes += damaged
+        StoreFileFormat.appendBatch([0xEE, 0x01], sequence: 3, part: 0, isLast: true, to: &bytes)
+
+        #expect {
+            try open(bytes)
+        } throws: { error in
+            let error = error as? TokenKitError
+            return error?.code == .storeCorrupted && error?.message.contains("offset \(damagedOffset)") == true
+        }
+    }
+
     @Test func aNewerFormatVersionIsRefusedWithAClearMessage() async throws {
         var (bytes, _, _) = try await makeStore()
         let header = StoreFileFormat.Header(snapshotEnd: 40, snapshotSequence: 0).encoded()

@@ -92,7 +92,7 @@ enum DurableWriteBenchmark {
     static func syncLatency(path: String, preallocated: Bool, quick: Bool) throws -> Double {
         unlink(path)
         let descriptor = open(path, O_CREAT | O_RDWR | O_TRUNC, 0o600)
-        guard descriptor >= 0 else { throw SQLiteError(message: "cannot create \(path)") }
+        guard descriptor >= 0 else { throw BenchmarkError(message: "cannot create \(path)") }
         defer {
             close(descriptor)
             unlink(path)
@@ -101,19 +101,31 @@ enum DurableWriteBenchmark {
         let block = [UInt8](repeating: 0xA5, count: 256)
         if preallocated {
             let space = [UInt8](repeating: 0, count: count * block.count)
-            guard pwrite(descriptor, space, space.count, 0) == space.count, fsync(descriptor) == 0 else {
-                throw SQLiteError(message: "cannot preallocate \(path)")
+            guard pwrite(descriptor, space, space.count, 0) == space.count, synchronize(descriptor) else {
+                throw BenchmarkError(message: "cannot preallocate \(path)")
             }
         }
         var times: [Double] = []
         for index in 0..<count {
             let start = ContinuousClock.now
             guard pwrite(descriptor, block, block.count, off_t(index * block.count)) == block.count,
-                fdatasync(descriptor) == 0
-            else { throw SQLiteError(message: "cannot write \(path)") }
+                synchronize(descriptor)
+            else { throw BenchmarkError(message: "cannot write \(path)") }
             times.append(Statistics.seconds(ContinuousClock.now - start))
         }
         return Statistics.percentile(times, 0.5)
+    }
+}
+
+extension DurableWriteBenchmark {
+    /// Flushes a file's data as `FileTokenStore` does: `fdatasync`, or `F_FULLFSYNC` on Apple
+    /// platforms, where `fsync` leaves the drive's cache unflushed.
+    static func synchronize(_ descriptor: Int32) -> Bool {
+        #if canImport(Darwin)
+        return fcntl(descriptor, F_FULLFSYNC) == 0
+        #else
+        return fdatasync(descriptor) == 0
+        #endif
     }
 }
 

@@ -27,7 +27,7 @@ enum OpenBenchmark {
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         let numbers = text.split(whereSeparator: \.isWhitespace).compactMap { Double($0) }
-        guard numbers.count >= 2 else { throw SQLiteError(message: "child \(arguments) printed \(text)") }
+        guard numbers.count >= 2 else { throw BenchmarkError(message: "child \(arguments) printed \(text)") }
         return numbers
     }
 
@@ -89,7 +89,7 @@ enum OpenBenchmark {
             process.waitUntilExit()
             times.append(Statistics.seconds(ContinuousClock.now - start))
             guard process.terminationStatus == 0 else {
-                throw SQLiteError(message: "tokenctl list exited with \(process.terminationStatus)")
+                throw BenchmarkError(message: "tokenctl list exited with \(process.terminationStatus)")
             }
         }
         return Report.Row(
@@ -139,18 +139,21 @@ enum OpenBenchmark {
             store: try FileTokenStore(path: path),
             configuration: ValidationBenchmark.steadyState
         )
-        let seconds = try await withThrowingTaskGroup(of: Void.self) { group in
+        let (seconds, after) = try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await manager.run() }
             // A use recorded while run() starts is written by it, not inline.
             while !manager.health.isRunning { await Task.yield() }
             guard case .valid = try await manager.validate(token) else {
-                throw SQLiteError(message: "the probe token did not validate")
+                throw BenchmarkError(message: "the probe token did not validate")
             }
             let seconds = Statistics.seconds(ContinuousClock.now - start)
+            let after = ProcessMemory.current()
+            // Cancelling run() writes the probe's first use: one small entry in the store's log,
+            // after everything is measured.
             group.cancelAll()
-            return seconds
+            return (seconds, after)
         }
-        printMemory(seconds: seconds, since: before)
+        printMemory(seconds: seconds, from: before, to: after)
     }
 
     /// `open-first-list PATH OWNER`: opens the store and lists the owner's tokens, as
@@ -161,12 +164,12 @@ enum OpenBenchmark {
         let manager = TokenManager(store: try FileTokenStore(path: path))
         let listed = try await manager.list(owner: owner)
         let seconds = Statistics.seconds(ContinuousClock.now - start)
-        guard !listed.isEmpty else { throw SQLiteError(message: "the probe owner has no tokens") }
-        printMemory(seconds: seconds, since: before)
+        let after = ProcessMemory.current()
+        guard !listed.isEmpty else { throw BenchmarkError(message: "the probe owner has no tokens") }
+        printMemory(seconds: seconds, from: before, to: after)
     }
 
-    private static func printMemory(seconds: Double, since before: ProcessMemory) {
-        let after = ProcessMemory.current()
+    private static func printMemory(seconds: Double, from before: ProcessMemory, to after: ProcessMemory) {
         print(seconds, after.anonymous - before.anonymous, after.fileBacked - before.fileBacked)
     }
 

@@ -28,9 +28,10 @@ struct ProcessMemory {
 }
 
 /// Returns the allocator's free memory to the system (glibc's `malloc_trim`), so that resident
-/// memory counts what is in use. Nothing elsewhere: /proc, which the memory rows read, is Linux's.
+/// memory counts what is in use. Nothing elsewhere (musl and Apple platforms have no
+/// `malloc_trim`; /proc, which the memory rows read, is Linux's).
 func returnFreeMemory() {
-    #if os(Linux)
+    #if canImport(Glibc)
     malloc_trim(0)
     #endif
 }

@@ -26,7 +26,8 @@ enum StoreFixtures {
         try? FileManager.default.removeItem(atPath: path)
         try? FileManager.default.removeItem(atPath: path + ".lock")
         let store = try FileTokenStore(path: path, options: .init(durability: .unsynchronized))
-        // Bound as a server's first call binds it, so that opening the store later writes nothing.
+        // Bound as a server's first call binds it, so that a manager opening the store later
+        // does not write the binding while it is being timed.
         try await store.bindHasher(SHA256Hasher().identity)
         for first in stride(from: 0, to: records.count, by: 1_000) {
             try await withThrowingTaskGroup(of: Void.self) { group in

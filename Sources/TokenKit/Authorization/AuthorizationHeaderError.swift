@@ -12,7 +12,7 @@ public struct AuthorizationHeaderError: Error, Hashable, Sendable, CustomStringC
 
         private let base: Base
 
-        /// The header is empty or only white space.
+        /// The header is empty or only spaces and tabs (at any length).
         public static let empty = Reason(base: .empty)
         /// The scheme is not `Bearer`, `cpanel` or `whm`.
         public static let unsupportedScheme = Reason(base: .unsupportedScheme)

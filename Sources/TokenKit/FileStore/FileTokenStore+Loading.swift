@@ -79,7 +79,7 @@ extension FileTokenStore {
             // Read-only: nothing may be repaired or published. Damage before a later commit is
             // still corruption; anything else at the end is left unread.
             var scanner = LogScanner(file: state.file, end: try state.file.status().size)
-            if let offset = try scanner.corruptionOffset(in: outcome) { throw corrupted(path, at: offset) }
+            if let corruption = try scanner.corruption(in: outcome) { throw corrupted(path, corruption) }
             return
         }
 
@@ -98,8 +98,8 @@ extension FileTokenStore {
         // Every complete group counts: the lock page is not synced, so after a power loss it can lag
         // behind groups whose calls returned. A group whose commit failed was cut off by its writer.
         let rest = try readOn(&state, with: &scanner, through: .max)
-        if let offset = try scanner.corruptionOffset(in: rest) {
-            guard options.recovery == .salvageIntactRecords else { throw corrupted(path, at: offset) }
+        if let corruption = try scanner.corruption(in: rest) {
+            guard options.recovery == .salvageIntactRecords else { throw corrupted(path, corruption) }
             try salvage(&state, report: &report, path: path)
             return
         }
@@ -201,10 +201,14 @@ extension FileTokenStore {
         }
     }
 
-    static func corrupted(_ path: String, at offset: Int) -> TokenKitError {
-        TokenKitError(
+    static func corrupted(_ path: String, _ corruption: LogScanner.Corruption) -> TokenKitError {
+        let what =
+            corruption.isUndecodable
+            ? "holds a complete write at offset \(corruption.offset) that this version of TokenKit cannot read (corruption, or a newer TokenKit wrote it: then upgrade TokenKit)"
+            : "is damaged at offset \(corruption.offset), before its last complete write"
+        return TokenKitError(
             .storeCorrupted,
-            "The token store \(quoted(path)) is damaged at offset \(offset), before its last complete write. Restore it from a backup, or open it with recovery: .salvageIntactRecords to keep every intact record and move the damaged file aside."
+            "The token store \(quoted(path)) \(what). Restore it from a backup, or open it with recovery: .salvageIntactRecords to keep every intact record and move the damaged file aside."
         )
     }
 
@@ -289,7 +293,9 @@ extension FileTokenStore {
             through: holdingLock ? .max : Self.readableSequence(published)
         )
         // A whole batch this version cannot decode is corruption, whoever reads it.
-        if case .undecodable(let offset) = outcome.stop { throw Self.corrupted(path, at: offset) }
+        if case .undecodable(let offset) = outcome.stop {
+            throw Self.corrupted(path, LogScanner.Corruption(offset: offset, isUndecodable: true))
+        }
         // A file at the path that lacks a published commit is an older copy put in its place (a
         // compaction meanwhile would have moved the path to another file).
         if state.lastSequence < published, state.appendingFrom == nil,
@@ -303,7 +309,7 @@ extension FileTokenStore {
             state.seenChange = state.shared.publish(sequence: state.lastSequence)
         }
         guard outcome.stop != .end else { return }
-        if let offset = try scanner.corruptionOffset(in: outcome) { throw Self.corrupted(path, at: offset) }
+        if let corruption = try scanner.corruption(in: outcome) { throw Self.corrupted(path, corruption) }
         try state.file.truncate(to: state.committedEnd)
         try state.file.synchronize()
     }

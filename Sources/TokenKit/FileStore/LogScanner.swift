@@ -123,36 +123,48 @@ struct LogScanner {
         return outcome
     }
 
+    /// Where `outcome` shows the file corrupt rather than cut short by a crash.
+    struct Corruption {
+        var offset: Int
+        /// Whether it is a whole batch whose entries do not decode, rather than damage followed by
+        /// a later group.
+        var isUndecodable: Bool
+    }
+
     /// Where `outcome` shows the file corrupt rather than cut short by a crash: an undecodable
     /// batch anywhere, or damage followed by a later group (``laterGroupExists(after:sequence:)``).
     /// `nil` when the scan ended cleanly or at what a crash can leave.
-    mutating func corruptionOffset(in outcome: Outcome) throws(TokenKitError) -> Int? {
+    mutating func corruption(in outcome: Outcome) throws(TokenKitError) -> Corruption? {
         switch outcome.stop {
         case .end, .notDurable:
             return nil
         case .undecodable(let offset):
-            return offset
+            return Corruption(offset: offset, isUndecodable: true)
         case .incomplete(let offset), .damaged(let offset):
-            return try laterGroupExists(after: offset, sequence: outcome.lastSequence) ? offset : nil
+            guard try laterGroupExists(after: offset, sequence: outcome.lastSequence) else { return nil }
+            return Corruption(offset: offset, isUndecodable: false)
         }
     }
 
-    /// Whether an intact batch of a group later than `sequence + 1` starts anywhere after `offset`.
+    /// Whether a whole batch of a group later than `sequence + 1` starts anywhere after `offset`:
+    /// an intact one, or one whose checksum is right but whose entries do not decode.
     ///
     /// Groups are written one after another, each only once the previous one is on stable
     /// storage, so such a batch proves that the damage at `offset` is in a group that had been
     /// committed: corruption, not a write cut short by a crash.
     mutating func laterGroupExists(after offset: Int, sequence: UInt64) throws(TokenKitError) -> Bool {
-        try firstIntactBatch(after: offset) { $0.sequence > sequence + 1 } != nil
+        try firstWholeBatch(after: offset, countingUndecodable: true) { batchSequence, _ in
+            batchSequence > sequence + 1
+        } != nil
     }
 
     /// The offset where the next intact first part of a group starts after `offset`, if any: where
     /// salvage resumes after damage.
     mutating func nextGroupStart(after offset: Int) throws(TokenKitError) -> Int? {
-        try firstIntactBatch(after: offset) { $0.part == 0 }
+        try firstWholeBatch(after: offset, countingUndecodable: false) { _, part in part == 0 }
     }
 
-    /// The offset of the first intact batch after `offset` for which `matches` holds.
+    /// The offset of the first whole batch after `offset` for which `matches` holds.
     ///
     /// Every position holding the batch magic is a candidate, and checking one means checksumming
     /// the payload it claims (up to 1 MiB). A real log has a candidate per batch, so the checks add
@@ -160,9 +172,16 @@ struct LogScanner {
     /// the search quadratic. So the bytes checked are capped at twice what is left of the file
     /// plus 16 MiB: past that the search gives up with a ``TokenKitError/Code/storeCorrupted`` error
     /// instead of holding the writers' lock for minutes.
-    private mutating func firstIntactBatch(
+    ///
+    /// - Parameters:
+    ///   - countingUndecodable: Whether a batch whose checksum is right but whose entries do not
+    ///     decode counts: it was written whole, which is what proving corruption needs, but it
+    ///     holds nothing salvage could keep.
+    ///   - matches: Whether the batch's sequence and part are the ones looked for.
+    private mutating func firstWholeBatch(
         after offset: Int,
-        where matches: (Batch) -> Bool
+        countingUndecodable: Bool,
+        where matches: (_ sequence: UInt64, _ part: UInt32) -> Bool
     ) throws(TokenKitError) -> Int? {
         var budget = 2 * max(0, end - offset) + 16 << 20
         var position = offset + 1
@@ -177,8 +196,13 @@ struct LogScanner {
                     "The token store \(quoted(file.path)) is damaged after offset \(offset) in a way that cannot be scanned in bounded time (a forged or badly damaged file). Restore it from a backup."
                 )
             }
-            if case .intact(let batch) = try readBatch(at: candidate), matches(batch) {
+            switch try readBatch(at: candidate) {
+            case .intact(let batch) where matches(batch.sequence, batch.part):
                 return candidate
+            case .undecodable(let sequence, let part) where countingUndecodable && matches(sequence, part):
+                return candidate
+            default:
+                break
             }
             position = candidate + 1
         }
@@ -214,7 +238,7 @@ struct LogScanner {
         /// A header or checksum is wrong.
         case damaged
         /// The checksum is right but the entries do not decode.
-        case undecodable
+        case undecodable(sequence: UInt64, part: UInt32)
     }
 
     /// Reads the batch at `offset`; `nil` when the file ends before the batch does.
@@ -230,7 +254,7 @@ struct LogScanner {
         case .checksumMismatch:
             return .damaged
         case .undecodable:
-            return .undecodable
+            return .undecodable(sequence: header.sequence, part: header.part)
         case .entries(let entries):
             return .intact(
                 Batch(

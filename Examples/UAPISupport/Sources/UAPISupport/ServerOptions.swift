@@ -45,8 +45,9 @@ public struct ServerOptions: ParsableArguments {
     )
     public var trustedProxyTexts: [String] = []
 
-    /// Failed authentications a minute from one address before it gets 429; 0 turns throttling off.
-    @Option(help: "Failed authentications a minute from one address before it is refused with 429 (0: never).")
+    /// Failed authentications a minute from one client (an IPv4 address or an IPv6 /64) before it
+    /// gets 429; 0 turns throttling off.
+    @Option(help: "Failed authentications a minute from one client (IPv4 address, IPv6 /64) before 429 (0: never).")
     public var failureLimit = 20
 
     /// Creates the options with their defaults.

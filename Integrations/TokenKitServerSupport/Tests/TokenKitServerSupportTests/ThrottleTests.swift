@@ -49,6 +49,13 @@ struct ThrottleTests {
         perAddress.recordFailure(from: IPAddress("2001:db8::1"))
         perAddress.recordFailure(from: IPAddress("2001:db8::2"))
         #expect(perAddress.retryAfter(for: IPAddress("2001:db8::1")) == nil)
+
+        // A length set out of range later is taken as the nearest, never as "do not count".
+        var configuration = FailedAuthenticationThrottle.Configuration(maximumFailures: 2)
+        configuration.ipv6PrefixLength = 500
+        let outOfRange = FailedAuthenticationThrottle(configuration: configuration)
+        outOfRange.recordFailure(from: IPAddress("2001:db8::1"))
+        #expect(outOfRange.recordFailure(from: IPAddress("2001:db8::1")))
     }
 
     @Test func failuresOutsideTheWindowDoNotAddUp() {

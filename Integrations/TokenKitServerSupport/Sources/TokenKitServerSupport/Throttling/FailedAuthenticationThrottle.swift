@@ -2,8 +2,8 @@ import Synchronization
 import TokenKit
 
 /// Slows down a client that keeps failing to authenticate, as cPanel's cPHulk does: after
-/// ``Configuration/maximumFailures`` failures from one address within
-/// ``Configuration/window``, that address is refused — HTTP 429 with `Retry-After` — for
+/// ``Configuration/maximumFailures`` failures from one client within
+/// ``Configuration/window``, that client is refused — HTTP 429 with `Retry-After` — for
 /// ``Configuration/blockDuration``, without its tokens even being checked.
 ///
 /// Failures are counted in fixed windows per IPv4 address, and per IPv6 network of
@@ -15,7 +15,7 @@ import TokenKit
 public final class FailedAuthenticationThrottle: Sendable {
     /// When to throttle.
     public struct Configuration: Sendable {
-        /// Failures from one address within ``window`` that trigger a block. Default: 20.
+        /// Failures from one client within ``window`` that trigger a block. Default: 20.
         public var maximumFailures: Int
         /// The window failures are counted in. Default: one minute.
         public var window: Duration
@@ -23,8 +23,10 @@ public final class FailedAuthenticationThrottle: Sendable {
         public var blockDuration: Duration
         /// The most addresses remembered at once. Default: 100,000.
         public var maximumTrackedAddresses: Int
-        /// The leading bits of an IPv6 address that name one client, 1 to 128. Default: 64, the
-        /// network one host is usually given; 128 counts each IPv6 address apart.
+        /// The leading bits of an IPv6 address that name one client, 1 to 128 (others are taken
+        /// as the nearest). Default: 64, the network one host is usually given; 128 counts each
+        /// IPv6 address apart. Behind NAT64 (`64:ff9b::/96`) every IPv4 client shares one /64:
+        /// use 128 there.
         public var ipv6PrefixLength: Int
 
         /// Creates a configuration; every parameter has the default described on its property.
@@ -39,7 +41,7 @@ public final class FailedAuthenticationThrottle: Sendable {
             self.window = window
             self.blockDuration = blockDuration
             self.maximumTrackedAddresses = max(1, maximumTrackedAddresses)
-            self.ipv6PrefixLength = min(128, max(1, ipv6PrefixLength))
+            self.ipv6PrefixLength = ipv6PrefixLength
         }
     }
 
@@ -115,9 +117,8 @@ public final class FailedAuthenticationThrottle: Sendable {
     /// ``Configuration/ipv6PrefixLength`` bits for IPv6.
     private func client(_ address: IPAddress?) -> IPNetwork? {
         guard let address else { return nil }
-        let prefixLength = address.family == .ipv6 ? configuration.ipv6PrefixLength : 32
-        // Cannot fail: the prefix length is within the family's range (the configuration clamps
-        // the IPv6 one to 1...128). `nil` would only stop this one failure from counting.
+        let prefixLength = address.family == .ipv6 ? min(128, max(1, configuration.ipv6PrefixLength)) : 32
+        // Cannot fail: the prefix length was just brought within the family's range.
         return try? IPNetwork(containing: address, prefixLength: prefixLength)
     }
 
