@@ -15,13 +15,9 @@ struct SlotTableTests {
                 // A third of the keys come from a pool of 8, forcing long probe chains.
                 let key =
                     Bool.random(using: &generator) ? UInt64.random(in: 0..<8, using: &generator) : generator.next()
-                table.insert(key, slot: nextSlot)
-                model[nextSlot] = key
-                nextSlot += 1
+                Self.insert(key, into: &table, model: &model, nextSlot: &nextSlot)
             } else {
-                let (slot, key) = model.randomElement(using: &generator)!
-                table.remove(key, slot: slot)
-                model[slot] = nil
+                Self.removeOne(from: &table, model: &model, using: &generator)
             }
             if step % 1_000 == 0 || step == 19_999 {
                 #expect(table.count == model.count)
@@ -47,19 +43,38 @@ struct SlotTableTests {
         for _ in 0..<50_000 {
             if model.count < 12 && (model.isEmpty || Bool.random(using: &generator)) {
                 let key = UInt64.random(in: 0..<24, using: &generator)
-                table.insert(key, slot: nextSlot)
-                model[nextSlot] = key
-                nextSlot += 1
+                Self.insert(key, into: &table, model: &model, nextSlot: &nextSlot)
             } else {
-                let (slot, key) = model.randomElement(using: &generator)!
-                table.remove(key, slot: slot)
-                model[slot] = nil
+                Self.removeOne(from: &table, model: &model, using: &generator)
             }
             for (slot, key) in model {
                 #expect(table.find(key) { $0 == slot } == slot)
             }
         }
         #expect(table.count == model.count)
+    }
+
+    /// Inserts `key` under the next slot, in the table and in the model.
+    private static func insert(
+        _ key: UInt64,
+        into table: inout SlotTable,
+        model: inout [Int32: UInt64],
+        nextSlot: inout Int32
+    ) {
+        table.insert(key, slot: nextSlot)
+        model[nextSlot] = key
+        nextSlot += 1
+    }
+
+    /// Removes a random entry from the table and the model.
+    private static func removeOne(
+        from table: inout SlotTable,
+        model: inout [Int32: UInt64],
+        using generator: inout some RandomNumberGenerator
+    ) {
+        let (slot, key) = model.randomElement(using: &generator)!
+        table.remove(key, slot: slot)
+        model[slot] = nil
     }
 
     @Test func reservingCapacityKeepsEntries() {

@@ -121,13 +121,7 @@ struct TokenIndexTests {
         var reasons: Set<RejectionReason> = []
         for _ in 0..<20_000 {
             let record = records.randomElement(using: &generator)!
-            let request = ValidationRequest(
-                owner: Bool.random(using: &generator) ? nil : Self.owners.randomElement(using: &generator),
-                scopes: Self.scopeSets.randomElement(using: &generator)!,
-                address: Self.addresses.randomElement(using: &generator)!,
-                now: Self.date(Int.random(in: -60...120, using: &generator))!,
-                maximumIdleTime: Bool.random(using: &generator) ? nil : Double.random(in: 0...100, using: &generator)
-            )
+            let request = Self.randomRequest(using: &generator)
             let recording = Bool.random(using: &generator)
             let expected: IndexValidation =
                 if let problem = Self.problemAsBefore(record, request) {
@@ -143,6 +137,17 @@ struct TokenIndexTests {
         let unknown = Self.randomRecord(using: &generator)
         let request = ValidationRequest(owner: nil, scopes: [], address: nil, now: Self.base, maximumIdleTime: nil)
         #expect(index.validate(digest: unknown.digest, request, recordingRejections: true) == .notFound)
+    }
+
+    /// A request with a random claimed owner, scopes, address, time and idle limit.
+    private static func randomRequest(using generator: inout some RandomNumberGenerator) -> ValidationRequest {
+        ValidationRequest(
+            owner: Bool.random(using: &generator) ? nil : owners.randomElement(using: &generator),
+            scopes: scopeSets.randomElement(using: &generator)!,
+            address: addresses.randomElement(using: &generator)!,
+            now: date(Int.random(in: -60...120, using: &generator))!,
+            maximumIdleTime: Bool.random(using: &generator) ? nil : Double.random(in: 0...100, using: &generator)
+        )
     }
 
     /// The manager's checks before decision entries, verbatim from `TokenRecord`'s own methods:
@@ -166,13 +171,7 @@ struct TokenIndexTests {
         var generator = SystemRandomNumberGenerator()
         for _ in 0..<20_000 {
             let record = Self.randomRecord(using: &generator)
-            let request = ValidationRequest(
-                owner: Bool.random(using: &generator) ? nil : Self.owners.randomElement(using: &generator),
-                scopes: Self.scopeSets.randomElement(using: &generator)!,
-                address: Self.addresses.randomElement(using: &generator)!,
-                now: Self.date(Int.random(in: -60...120, using: &generator))!,
-                maximumIdleTime: Bool.random(using: &generator) ? nil : Double.random(in: 0...100, using: &generator)
-            )
+            let request = Self.randomRequest(using: &generator)
             #expect(request.problem(for: record) == Self.problemAsBefore(record, request))
         }
     }
