@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 import TokenKitTesting
 
@@ -82,6 +83,42 @@ struct FileTokenStoreAttackTests {
         // The newcomer, the only handle on the current files, serves on.
         #expect(try newcomer.record(forDigest: record.digest)?.revokedAt != nil)
         #expect(try FileTokenStore(path: path).records(owner: "alice").map(\.name) == ["before"])
+    }
+
+    /// A published commit that this version cannot decode — written whole, checksum right — stops
+    /// a reader catching up with `store_corrupted`, and stops the writer too instead of cutting it
+    /// off as a torn tail (the writer, holding the lock, used to truncate the file there).
+    @Test func aPublishedCommitThatCannotBeDecodedStopsReaderAndWriter() async throws {
+        let writer = try FileTokenStore(path: path)
+        let reader = try FileTokenStore(path: path)
+        let record = TokenRecord.fixture(name: "before")
+        try await writer.insert(record, maximumLiveTokensPerOwner: nil)
+        #expect(try reader.record(forDigest: record.digest) == record)
+
+        // What another process would have committed and published, if it wrote garbage whole.
+        try writer.state.withLock { (state) throws(TokenKitError) in
+            var batch: [UInt8] = []
+            StoreFileFormat.appendBatch(
+                [0xEE, 0x01],
+                sequence: state.lastSequence + 1,
+                part: 0,
+                isLast: true,
+                to: &batch
+            )
+            try state.file.write(batch, at: state.committedEnd)
+            try state.file.synchronize()
+            _ = state.shared.publish(sequence: state.lastSequence + 1)
+        }
+        let size = try contents(of: path).count
+
+        let readerError = error { _ = try reader.record(forDigest: record.digest) }
+        #expect(readerError?.code == .storeCorrupted)
+        #expect(readerError?.message.contains("cannot read") == true)
+        let writerError = await tokenKitError {
+            try await writer.insert(.fixture(name: "after"), maximumLiveTokensPerOwner: nil)
+        }
+        #expect(writerError?.code == .storeCorrupted)
+        #expect(try contents(of: path).count == size)
     }
 
     /// Truncating `<path>.lock` used to kill every process with the store open (SIGBUS on the
