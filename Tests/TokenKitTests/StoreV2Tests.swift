@@ -151,6 +151,7 @@ struct FileTokenStoreV2Tests {
         // A directory where compaction writes its new file makes every compaction fail.
         try FileManager.default.createDirectory(atPath: path + ".compacting", withIntermediateDirectories: false)
         let manager = manager(store)
+        let beforeFailing = ContinuousClock.now
         _ = try await manager.create(owner: "alice", name: "a")
         try await manager.update(owner: "alice", name: "a", scopes: ["x"])
         let failure = await tokenKitError { try await store.performMaintenance() }
@@ -160,7 +161,9 @@ struct FileTokenStoreV2Tests {
         // Reported once; the next attempt waits out a backoff instead of following every commit.
         let health = store.compaction.withLock { ($0.unreported, $0.consecutiveFailures, $0.retryAfter) }
         #expect(health.0 == nil && health.1 >= 1)
-        #expect(health.2.map { $0 > .now } == true)
+        // At least the first backoff (2 s) after the failure; measured from before it, so that a
+        // slow, busy machine cannot outrun it.
+        #expect(health.2.map { $0 >= beforeFailing + .seconds(2) } == true)
         _ = try await manager.create(owner: "alice", name: "b")
         try FileManager.default.removeItem(atPath: path + ".compacting")
         let reopened = try FileTokenStore(path: path)
