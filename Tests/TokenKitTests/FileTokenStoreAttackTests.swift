@@ -18,6 +18,19 @@ struct FileTokenStoreAttackTests {
     let directory = TemporaryDirectory()
     var path: String { directory.file("tokens.tkstore") }
 
+    /// A writer and a reader handle on the store, and a record the writer inserted and the reader
+    /// has seen.
+    func twoHandlesSharingOneRecord() async throws -> (
+        writer: FileTokenStore, reader: FileTokenStore, record: TokenRecord
+    ) {
+        let writer = try FileTokenStore(path: path)
+        let reader = try FileTokenStore(path: path)
+        let record = TokenRecord.fixture(name: "before")
+        try await writer.insert(record, maximumLiveTokensPerOwner: nil)
+        #expect(try reader.record(forDigest: record.digest) == record)
+        return (writer, reader, record)
+    }
+
     func error(_ body: () throws -> Void) -> TokenKitError? {
         do {
             try body()
@@ -64,11 +77,7 @@ struct FileTokenStoreAttackTests {
     }
 
     @Test func aDeletedLockFileStopsWritersAtOnceAndReadersWithinASecond() async throws {
-        let writer = try FileTokenStore(path: path)
-        let reader = try FileTokenStore(path: path)
-        let record = TokenRecord.fixture(name: "before")
-        try await writer.insert(record, maximumLiveTokensPerOwner: nil)
-        #expect(try reader.record(forDigest: record.digest) == record)
+        let (writer, reader, record) = try await twoHandlesSharingOneRecord()
 
         try FileManager.default.removeItem(atPath: path + ".lock")
         let newcomer = try FileTokenStore(path: path)  // a new process: a new lock file
@@ -89,11 +98,7 @@ struct FileTokenStoreAttackTests {
     /// a reader catching up with `store_corrupted`, and stops the writer too instead of cutting it
     /// off as a torn tail (the writer, holding the lock, used to truncate the file there).
     @Test func aPublishedCommitThatCannotBeDecodedStopsReaderAndWriter() async throws {
-        let writer = try FileTokenStore(path: path)
-        let reader = try FileTokenStore(path: path)
-        let record = TokenRecord.fixture(name: "before")
-        try await writer.insert(record, maximumLiveTokensPerOwner: nil)
-        #expect(try reader.record(forDigest: record.digest) == record)
+        let (writer, reader, record) = try await twoHandlesSharingOneRecord()
 
         // What another process would have committed and published, if it wrote garbage whole.
         try writer.state.withLock { (state) throws(TokenKitError) in

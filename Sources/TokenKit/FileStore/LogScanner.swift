@@ -305,10 +305,12 @@ struct LogScanner {
         var reader = ByteReader(UnsafeRawBufferPointer(rebasing: bytes[headerSize...]))
         var entries: [LogEntry] = []
         while !reader.isAtEnd {
-            // `try?` is safe: a Malformed entry makes the whole batch undecodable, which the
-            // caller is told.
-            guard let entry = try? LogEntry.decode(from: &reader) else { return .undecodable }
-            entries.append(entry)
+            do {
+                entries.append(try LogEntry.decode(from: &reader))
+            } catch {
+                // A malformed entry makes the whole batch undecodable, which the caller is told.
+                return .undecodable
+            }
         }
         return .entries(entries)
     }

@@ -164,27 +164,39 @@ struct TokenIndex: Sendable {
 
     /// Adds `record`, or replaces the record with its id.
     mutating func put(_ record: TokenRecord) {
-        if let slot = slot(forID: record.id), owners.value(slots[Int(slot)].entry.owner) != record.owner {
+        guard let slot = slot(forID: record.id) else {
+            insert(record)
+            return
+        }
+        if owners.value(slots[Int(slot)].entry.owner) == record.owner {
+            replace(slot, with: record)
+        } else {
             // Stores never change a record's owner (the file store's reader refuses a log that
             // does); were one to, the record moves to the new owner's chain.
             remove(id: record.id)
+            insert(record)
         }
-        if let slot = slot(forID: record.id) {
-            let index = Int(slot)
-            if slots[index].digest != record.digest {
-                slotByDigest.remove(slots[index].digest.w0, slot: slot)
-                slotByDigest.insert(record.digest.w0, slot: slot)
-                slots[index].digest = record.digest
-            }
-            // The new entry takes its references before the old one drops its own, so that a
-            // scope set or allow-list that both hold is not dropped and interned again.
-            let old = slots[index].entry
-            slots[index].entry = entry(for: record, owner: old.owner)
-            release(old, keepingOwner: true)
-            slots[index].name = record.name
-            setSparseFields(of: record, in: slot)
-            return
+    }
+
+    /// Puts `record` in `slot`, which holds an earlier version of it with the same owner.
+    private mutating func replace(_ slot: Int32, with record: TokenRecord) {
+        let index = Int(slot)
+        if slots[index].digest != record.digest {
+            slotByDigest.remove(slots[index].digest.w0, slot: slot)
+            slotByDigest.insert(record.digest.w0, slot: slot)
+            slots[index].digest = record.digest
         }
+        // The new entry takes its references before the old one drops its own, so that a scope
+        // set or allow-list that both hold is not dropped and interned again.
+        let old = slots[index].entry
+        slots[index].entry = entry(for: record, owner: old.owner)
+        release(old, keepingOwner: true)
+        slots[index].name = record.name
+        setSparseFields(of: record, in: slot)
+    }
+
+    /// Adds `record`, whose id the index does not hold.
+    private mutating func insert(_ record: TokenRecord) {
         let owner = owners.retain(record.owner)
         let slot: Int32
         if let free = freeSlots.popLast() {
