@@ -1,3 +1,4 @@
+import Dispatch
 import Synchronization
 
 extension FileTokenStore {
@@ -16,13 +17,18 @@ extension FileTokenStore {
     /// failure asks to wait. Runs on the writer queue, holding the writers' lock. A failed
     /// compaction leaves the store as it was; the failure is kept for ``performMaintenance()``.
     func compactIfNeeded() {
-        let (live, total) = state.withLock { ($0.index.count, $0.logEntries) }
+        let counts = state.withLock { state in
+            Result { () throws(TokenKitError) in (live: try state.recordCount(), total: state.logEntries) }
+        }
+        // Records that cannot be counted cannot be compacted; the next call that reads them
+        // reports why.
+        guard case .success(let (live, total)) = counts else { return }
         let dead = total - live
         guard dead >= options.compactionThreshold, dead >= live else { return }
         let now = ContinuousClock.now
         guard compaction.withLock({ $0.retryAfter.map { now >= $0 } ?? true }) else { return }
         do {
-            try compact()
+            try writeCompactedStore()
             compaction.withLock { $0 = CompactionHealth() }
         } catch {
             compaction.withLock { health in
@@ -35,73 +41,168 @@ extension FileTokenStore {
         }
     }
 
-    /// Writes the live records to a new file and renames it over the store.
+    /// Compacts the store now, however few its dead entries: writes its records to a new file,
+    /// with the index file (`<path>.index`) that lets the next open read only what is written
+    /// after. Runs after the writes queued before it, holding the writers' lock.
     ///
-    /// Readers keep being served from memory throughout: the index is read a slice at a time, and
-    /// nothing changes it meanwhile, because this queue is the process's only writer and the lock
-    /// keeps other processes from committing.
-    func compact() throws(TokenKitError) {
-        let (sequence, slotCount, hasher) = state.withLock { ($0.lastSequence, $0.index.slotCount, $0.index.hasher) }
-        let snapshot = try Self.writeSnapshot(sequence: sequence, path: path, hasher: hasher, slotCount: slotCount) {
-            slots in
-            state.withLock { $0.index.records(inSlots: slots) }
+    /// Compaction also runs by itself once dead entries pile up. Call this to give a store written
+    /// by an earlier version its index file at once, or after a bulk import.
+    ///
+    /// - Throws: ``TokenKitError``, such as ``TokenKitError/Code/storageFull`` (the store is then
+    ///   as it was) or ``TokenKitError/Code/readOnlyStorage`` for a read-only handle.
+    public func compact() async throws {
+        guard options.access == .readWrite, let lockFile else { throw readOnlyError() }
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            writerQueue.async {
+                continuation.resume(
+                    with: Result { () throws(TokenKitError) in
+                        try Self.acquire(lockFile, timeout: self.options.lockTimeout, path: self.path)
+                        defer { lockFile.unlock() }
+                        try self.state.withLock { (state) throws(TokenKitError) in
+                            if let refused = state.writesRefused { throw refused }
+                            try self.checkIdentity(&state)
+                            try self.catchUpOrDetach(&state, holdingLock: true)
+                        }
+                        try self.writeCompactedStore()
+                        self.compaction.withLock { $0 = CompactionHealth() }
+                    }
+                )
+            }
+        }
+    }
+
+    /// Writes the live records to a new file with its index file, and renames them over the store's.
+    ///
+    /// Readers keep being served throughout. The records are written from a copy of the memory
+    /// layer taken at the start, and the snapshot under it: nothing changes what they hold
+    /// meanwhile, because this queue is the process's only writer and the lock keeps other
+    /// processes from committing. (Readers may read more snapshot records into memory meanwhile;
+    /// that changes nothing they hold.) Afterwards the store reads the new snapshot through its
+    /// new index file, so the memory the old records took is given back.
+    func writeCompactedStore() throws(TokenKitError) {
+        let (sequence, memory, snapshot) = state.withLock { ($0.lastSequence, $0.index, $0.snapshot) }
+        var reader = SnapshotRecordReader(memory: memory, snapshot: snapshot)
+        let written = try Self.writeSnapshot(sequence: sequence, path: path, hasher: memory.hasher) {
+            () throws(TokenKitError) -> [TokenRecord]? in
+            // The index file is read under the state lock, as every reader reads it.
+            try state.withLock { _ throws(TokenKitError) in try reader.next() }
         }
         try state.withLock { (state) throws(TokenKitError) in
-            state.file = snapshot.file
-            state.fileStatus = try snapshot.file.status()
-            state.committedEnd = snapshot.end
-            state.logEntries = state.index.count
+            state.file = written.file
+            state.fileStatus = try written.file.status()
+            state.committedEnd = written.end
+            if let indexFile = written.indexFile {
+                state.index = TokenIndex()
+                state.index.hasher = memory.hasher
+                state.snapshot = IndexedSnapshot(file: indexFile)
+            }
+            state.logEntries = try state.recordCount()
             state.seenChange = state.shared.countChange()
         }
     }
 
-    /// Writes a store file holding the hasher identity and the records of slots `0..<slotCount`
-    /// as one snapshot group, syncs it, and renames it over `path`; returns the new file and where
-    /// its snapshot ends.
-    ///
-    /// - Parameter records: The records of a range of slots, read a slice at a time so that memory
-    ///   stays bounded however large the store.
+    /// Reads the records to compact, a slice at a time: the snapshot's records not hidden by the
+    /// memory layer, then the memory layer's.
+    struct SnapshotRecordReader {
+        let memory: TokenIndex
+        let snapshot: IndexedSnapshot?
+        private var nextNumber = 0
+        private var nextSlot = 0
+
+        init(memory: TokenIndex, snapshot: IndexedSnapshot?) {
+            self.memory = memory
+            self.snapshot = snapshot
+        }
+
+        /// The next slice of records, or `nil` after the last.
+        mutating func next() throws(TokenKitError) -> [TokenRecord]? {
+            if let snapshot, nextNumber < snapshot.file.header.recordCount {
+                let numbers = nextNumber..<min(nextNumber + 4096, snapshot.file.header.recordCount)
+                nextNumber = numbers.upperBound
+                var records: [TokenRecord] = []
+                for number in numbers {
+                    let record = try snapshot.file.record(number: number)
+                    if !snapshot.hides(record.id, in: memory) { records.append(record) }
+                }
+                return records
+            }
+            guard nextSlot < memory.slotCount else { return nil }
+            let slots = nextSlot..<min(nextSlot + 4096, memory.slotCount)
+            nextSlot = slots.upperBound
+            return memory.records(inSlots: slots)
+        }
+    }
+
+    /// Writes a store file holding the hasher identity and the records `nextRecords` gives, a
+    /// slice at a time until `nil` (so that memory stays bounded however large the store), as one
+    /// snapshot group, and its index file; syncs both and renames them over the store's (the index
+    /// file first: a crash between the renames leaves an index file that does not match the log,
+    /// which the store ignores). Returns the new file, where its snapshot ends, and its index
+    /// file opened.
     static func writeSnapshot(
         sequence: UInt64,
         path: String,
         hasher: TokenHasherIdentity?,
-        slotCount: Int,
-        records: (Range<Int>) -> [TokenRecord]
-    ) throws(TokenKitError) -> (file: POSIXFile, end: Int) {
+        records nextRecords: () throws(TokenKitError) -> [TokenRecord]?
+    ) throws(TokenKitError) -> (file: POSIXFile, end: Int, indexFile: IndexFile?) {
         let temporary = path + ".compacting"
-        defer { POSIXFile.remove(temporary) }
+        let indexPath = IndexFile.path(forStore: path)
+        let temporaryIndex = indexPath + ".compacting"
+        defer {
+            POSIXFile.remove(temporary)
+            POSIXFile.remove(temporaryIndex)
+        }
         let file = try POSIXFile(creatingFresh: temporary)
         var offset = StoreFileFormat.headerSize
         var payload = ByteWriter()
         var part: UInt32 = 0
+        var index = IndexFileWriter()
+        var lastBatch = (offset: 0, crc: UInt32(0))
 
         func writeBatch(isLast: Bool) throws(TokenKitError) {
             var batch: [UInt8] = []
             StoreFileFormat.appendBatch(payload.bytes, sequence: sequence, part: part, isLast: isLast, to: &batch)
             try file.write(batch, at: offset)
+            lastBatch = (
+                offset,
+                batch.withUnsafeBytes { UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: 24, as: UInt32.self)) }
+            )
             offset += batch.count
             payload = ByteWriter()
             part += 1
         }
 
         if let hasher { LogEntry.hasher(hasher).encode(into: &payload) }
-        var start = 0
-        while start < slotCount {
-            let slots = start..<min(start + 4096, slotCount)
-            for record in records(slots) {
+        while let records = try nextRecords() {
+            for record in records {
+                let start = payload.bytes.count
                 LogEntry.put(record).encode(into: &payload)
+                payload.bytes.withUnsafeBytes { bytes in
+                    let entryOffset = offset + StoreFileFormat.batchHeaderSize + start
+                    index.add(record, at: entryOffset, encoded: UnsafeRawBufferPointer(rebasing: bytes[start...]))
+                }
                 if payload.bytes.count >= StoreFileFormat.maximumPayload - 16 * 1024 {
                     try writeBatch(isLast: false)
                 }
             }
-            start = slots.upperBound
         }
         try writeBatch(isLast: true)
         let header = StoreFileFormat.Header(snapshotEnd: offset, snapshotSequence: sequence)
         try file.write(header.encoded(), at: 0)
         try file.synchronize()
+        if !index.isTooLarge {
+            let snapshot = IndexFileWriter.Snapshot(
+                sequence: sequence,
+                end: offset,
+                lastBatchOffset: lastBatch.offset,
+                lastBatchCRC: lastBatch.crc,
+                hasher: hasher
+            )
+            try index.write(to: try POSIXFile(creatingFresh: temporaryIndex), snapshot: snapshot)
+            try POSIXFile.move(temporaryIndex, to: indexPath)
+        }
         try POSIXFile.move(temporary, to: path)
         try POSIXFile.synchronizeDirectory(directory(of: path))
-        return (file, offset)
+        return (file, offset, IndexFile.open(path: indexPath, log: file, logHeader: header))
     }
 }

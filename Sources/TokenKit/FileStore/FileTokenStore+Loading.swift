@@ -61,7 +61,9 @@ extension FileTokenStore {
                 into: &state,
                 header: header,
                 to: try state.file.status().size,
-                through: readableSequence(published)
+                through: readableSequence(published),
+                // Salvage must see every batch, so it reads the whole log.
+                usingIndexFile: options.recovery == .refuse
             )
         } catch {
             // Intact batches that contradict each other: salvage keeps the consistent records.
@@ -126,10 +128,8 @@ extension FileTokenStore {
     static func reload(_ state: inout State, path: String) throws(TokenKitError) {
         state.file = try POSIXFile(openingExisting: path)
         state.fileStatus = try state.file.status()
-        state.index = TokenIndex()
-        state.logEntries = 0
         let header = try readHeader(of: state.file, path: path)
-        try readGroups(into: &state, header: header, to: state.fileStatus.size, through: .max)
+        try readGroups(into: &state, header: header, to: state.fileStatus.size, through: .max, usingIndexFile: true)
     }
 
     /// The last group a reader may apply: the published durable sequence, or, while none is
@@ -145,20 +145,40 @@ extension FileTokenStore {
         }.get()
     }
 
-    /// Reads every complete group of `state.file` from its start, up to `durableSequence`, into an
-    /// empty index.
+    /// Reads every complete group of `state.file`, up to `durableSequence`, in place of what
+    /// `state` held: from the file's start, or, when `usingIndexFile` and the index file describes
+    /// the file's snapshot, from the snapshot's end, the snapshot staying on disk.
     @discardableResult
     static func readGroups(
         into state: inout State,
         header: StoreFileFormat.Header,
         to end: Int,
-        through durableSequence: UInt64
+        through durableSequence: UInt64,
+        usingIndexFile: Bool
     ) throws(TokenKitError) -> LogScanner.Outcome {
         var scanner = LogScanner(file: state.file, end: end)
-        // A put entry takes at least about 80 bytes, so this never reserves too little.
-        state.index.reserveCapacity(max(0, (end - StoreFileFormat.headerSize) / 80))
-        state.committedEnd = StoreFileFormat.headerSize
-        state.lastSequence = 0
+        state.index = TokenIndex()
+        state.snapshot = nil
+        let indexFile =
+            usingIndexFile
+            ? IndexFile.open(
+                path: IndexFile.path(forStore: state.file.path),
+                log: state.file,
+                logHeader: header
+            ) : nil
+        if let indexFile {
+            state.snapshot = IndexedSnapshot(file: indexFile)
+            state.index.hasher = indexFile.header.hasher
+            state.committedEnd = header.snapshotEnd
+            state.lastSequence = header.snapshotSequence
+            state.logEntries = indexFile.header.recordCount
+        } else {
+            // A put entry takes at least about 80 bytes, so this never reserves too little.
+            state.index.reserveCapacity(max(0, (end - StoreFileFormat.headerSize) / 80))
+            state.committedEnd = StoreFileFormat.headerSize
+            state.lastSequence = 0
+            state.logEntries = 0
+        }
         return try readOn(&state, with: &scanner, through: durableSequence)
     }
 
@@ -174,7 +194,7 @@ extension FileTokenStore {
             after: state.lastSequence,
             through: durableSequence
         ) { (entries, groupStart) throws(TokenKitError) in
-            try apply(entries, to: &state.index, path: state.file.path, groupStart: groupStart)
+            try apply(entries, to: &state, groupStart: groupStart)
             state.logEntries += entries.count
         }
         state.committedEnd = outcome.committedEnd
@@ -183,21 +203,22 @@ extension FileTokenStore {
     }
 
     /// Applies a group's entries read from the file, refusing an entry that would make the index
-    /// inconsistent (``TokenIndex/conflict(with:)``) as corruption.
+    /// inconsistent (``TokenIndex/conflict(with:)``) as corruption. Over a snapshot read through
+    /// an index file, the check covers the records in memory: those the log's tail wrote, and
+    /// those read from the snapshot so far.
     static func apply(
         _ entries: [LogEntry],
-        to index: inout TokenIndex,
-        path: String,
+        to state: inout State,
         groupStart: Int
     ) throws(TokenKitError) {
         for entry in entries {
-            if let conflict = index.conflict(with: entry) {
+            if let conflict = state.index.conflict(with: entry) {
                 throw TokenKitError(
                     .storeCorrupted,
-                    "The token store \(quoted(path)) is corrupt in the write at offset \(groupStart): \(conflict). Restore it from a backup, or open it with recovery: .salvageIntactRecords to keep every consistent record."
+                    "The token store \(quoted(state.file.path)) is corrupt in the write at offset \(groupStart): \(conflict). Restore it from a backup, or open it with recovery: .salvageIntactRecords to keep every consistent record."
                 )
             }
-            index.apply(entry)
+            state.applyOverSnapshot(entry)
         }
     }
 
@@ -249,15 +270,12 @@ extension FileTokenStore {
             )
         }
         let sequence = max(lastSequence, state.lastSequence) + 1
-        let compacted = try writeSnapshot(
-            sequence: sequence,
-            path: path,
-            hasher: index.hasher,
-            slotCount: index.slotCount
-        ) {
-            index.records(inSlots: $0)
+        var reader = SnapshotRecordReader(memory: index, snapshot: nil)
+        let compacted = try writeSnapshot(sequence: sequence, path: path, hasher: index.hasher) {
+            () throws(TokenKitError) -> [TokenRecord]? in try reader.next()
         }
         state.index = index
+        state.snapshot = nil
         state.file = compacted.file
         state.fileStatus = try compacted.file.status()
         state.committedEnd = compacted.end
@@ -328,7 +346,7 @@ extension FileTokenStore {
         let durable = Self.readableSequence(state.shared.durableSequence)
         let outcome = try scanner.scan(from: state.committedEnd, after: state.lastSequence, through: durable) {
             (entries, groupStart) throws(TokenKitError) in
-            try Self.apply(entries, to: &state.index, path: path, groupStart: groupStart)
+            try Self.apply(entries, to: &state, groupStart: groupStart)
         }
         state.committedEnd = outcome.committedEnd
         state.lastSequence = outcome.lastSequence
@@ -343,12 +361,18 @@ extension FileTokenStore {
         if header.snapshotSequence == outcome.lastSequence {
             state.committedEnd = header.snapshotEnd
             state.lastSequence = header.snapshotSequence
-            state.logEntries = state.index.count
+            // The old snapshot, if read through its index file, stays readable: the descriptors
+            // keep the old files.
+            state.logEntries = try state.recordCount()
         } else {
             // Compacted more than once since this process last looked: read the new file afresh.
-            state.index = TokenIndex()
-            state.logEntries = 0
-            try Self.readGroups(into: &state, header: header, to: state.fileStatus.size, through: durable)
+            try Self.readGroups(
+                into: &state,
+                header: header,
+                to: state.fileStatus.size,
+                through: durable,
+                usingIndexFile: true
+            )
         }
     }
 
@@ -391,6 +415,10 @@ extension FileTokenStore {
     /// - Throws: ``TokenKitError`` when a file exists and cannot be deleted.
     public static func removeStore(atPath path: String) throws(TokenKitError) {
         let lockPath = path + ".lock"
+        let indexPath = IndexFile.path(forStore: path)
+        if POSIXFile.status(atPath: indexPath) != nil {
+            try POSIXFile.removeExisting(indexPath)
+        }
         if let lock = POSIXFile.status(atPath: lockPath) {
             _ = shm_unlink(SharedPage.name(for: lock))  // absent already: nothing to remove
             try POSIXFile.removeExisting(lockPath)

@@ -12,6 +12,8 @@ import Musl
 extension FileTokenStore {
     /// One mutating call waiting to be committed.
     struct PendingWrite: Sendable {
+        /// The records the plan needs in memory.
+        let needed: RecordsNeeded
         /// Plans the write against the index (with the writes before it in the same group applied)
         /// and returns the entries to log, and how to answer the caller once they are durable.
         let plan: @Sendable (TokenIndex) throws -> (entries: [LogEntry], answer: @Sendable () -> Void)
@@ -25,13 +27,17 @@ extension FileTokenStore {
         var draining = false
     }
 
-    /// Queues a write and waits until it is on stable storage (or has failed).
+    /// Queues a write and waits until it is on stable storage (or has failed). `needed` names the
+    /// records `plan` looks up or lists (beyond those it writes), for a store that reads its
+    /// snapshot from an index file.
     func commit<Answer: Sendable>(
+        needing needed: RecordsNeeded = .none,
         _ plan: @escaping @Sendable (TokenIndex) throws -> IndexPlan<Answer>
     ) async throws -> Answer {
         guard options.access == .readWrite else { throw readOnlyError() }
         return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Answer, any Error>) in
             let write = PendingWrite(
+                needed: needed,
                 plan: { index in
                     let planned = try plan(index)
                     let answer = planned.answer
@@ -146,15 +152,16 @@ extension FileTokenStore {
             if let refused = state.writesRefused { throw refused }
             try checkIdentity(&state)
             try catchUpOrDetach(&state, holdingLock: true)
+            for write in group.writes { try state.read(write.needed) }
             let hasher = state.index.hasher
             var undo: [LogEntry] = []
             var entries: [LogEntry] = []
             for index in group.writes.indices {
                 do {
-                    let (planned, answer) = try group.writes[index].plan(state.index)
+                    let (planned, answer) = try Self.plan(group.writes[index], in: &state)
                     for entry in planned {
                         undo.append(state.index.undoEntry(for: entry))
-                        state.index.apply(entry)
+                        state.applyOverSnapshot(entry)
                     }
                     entries += planned
                     group.outcomes[index] = .accepted(answer)
@@ -174,6 +181,31 @@ extension FileTokenStore {
                 entries: entries,
                 bytes: StoreFileFormat.encodeGroup(entries, sequence: sequence)
             )
+        }
+    }
+
+    /// Plans `write`, and plans it again if the records its entries write turn out to have
+    /// snapshot versions not yet in memory (a plan must see, for instance, that a new token's id
+    /// is taken). ``RecordsNeeded`` names the rest.
+    private static func plan(
+        _ write: PendingWrite,
+        in state: inout State
+    ) throws -> (entries: [LogEntry], answer: @Sendable () -> Void) {
+        while true {
+            let planned = try write.plan(state.index)
+            var read = false
+            for entry in planned.entries {
+                switch entry {
+                case .put(let record):
+                    read = try state.readFromSnapshot(.ids([record.id], withTheirOwners: false)) || read
+                    read = try state.readFromSnapshot(.digest(record.digest)) || read
+                case .remove(let id):
+                    read = try state.readFromSnapshot(.ids([id], withTheirOwners: false)) || read
+                case .hasher:
+                    break
+                }
+            }
+            if !read { return planned }
         }
     }
 
@@ -205,7 +237,7 @@ extension FileTokenStore {
             throw error
         }
         state.withLock { state in
-            for entry in staged.entries { state.index.apply(entry) }
+            for entry in staged.entries { state.applyOverSnapshot(entry) }
             state.committedEnd = staged.offset + staged.bytes.count
             state.lastSequence = staged.sequence
             state.logEntries += staged.entries.count

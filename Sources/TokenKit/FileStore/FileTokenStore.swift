@@ -58,7 +58,12 @@ public final class FileTokenStore: TokenStore, IndexedTokenStore {
 
     /// The store's in-memory state.
     struct State {
+        /// The records in memory: with ``snapshot``, those the log's tail changed and those read so
+        /// far; without, every record.
         var index = TokenIndex()
+        /// The last compaction's records, through its index file, when the store opened from one
+        /// and has not needed to read them all.
+        var snapshot: IndexedSnapshot?
         /// The file being read and appended to.
         var file: POSIXFile
         /// Its identity, to notice a compacted file renamed over it.
@@ -133,6 +138,7 @@ public final class FileTokenStore: TokenStore, IndexedTokenStore {
         )
         try Self.load(&state, report: &report, path: path, lockFile: lockFile, options: options)
         report.recordsLoaded = state.index.count
+        report.openedFromIndexFile = state.snapshot != nil
         self.openReport = report
         self.state = Mutex(state)
     }
@@ -140,7 +146,10 @@ public final class FileTokenStore: TokenStore, IndexedTokenStore {
     /// The number of records held, of every status.
     public var count: Int {
         get throws {
-            try read { $0.count }
+            try state.withLock { (state) throws(TokenKitError) -> Int in
+                try refresh(&state)
+                return try state.recordCount()
+            }
         }
     }
 
@@ -159,7 +168,7 @@ public final class FileTokenStore: TokenStore, IndexedTokenStore {
 
     /// The record with `digest`, from memory, after picking up other processes' changes.
     public func record(forDigest digest: TokenDigest) throws -> TokenRecord? {
-        try read { $0.record(forDigest: digest) }
+        try read(.digest(digest)) { $0.record(forDigest: digest) }
     }
 
     /// The record with `digest`, at once: reading the store never suspends (it reads the shared
@@ -173,22 +182,28 @@ public final class FileTokenStore: TokenStore, IndexedTokenStore {
         _ request: ValidationRequest,
         recordingRejections: Bool
     ) throws -> IndexValidation {
-        try read { $0.validate(digest: digest, request, recordingRejections: recordingRejections) }
+        try state.withLock { (state) throws(TokenKitError) -> IndexValidation in
+            try refresh(&state)
+            let answer = state.index.validate(digest: digest, request, recordingRejections: recordingRejections)
+            guard case .notFound = answer, state.snapshot != nil else { return answer }
+            try state.read(.digest(digest))
+            return state.index.validate(digest: digest, request, recordingRejections: recordingRejections)
+        }
     }
 
     /// The record with `id`.
     public func record(id: TokenID) throws -> TokenRecord? {
-        try read { $0.record(id: id) }
+        try read(.ids([id], withTheirOwners: false)) { $0.record(id: id) }
     }
 
     /// The owner's records of every status, oldest first.
     public func records(owner: String) throws -> [TokenRecord] {
-        try read { $0.records(owner: owner) }
+        try read(.owner(owner)) { $0.records(owner: owner) }
     }
 
     /// The records that expire between `start` and `end`, soonest first.
     public func records(expiringBetween start: Date, and end: Date) throws -> [TokenRecord] {
-        try read { $0.records(expiringBetween: start, and: end) }
+        try read(.all) { $0.records(expiringBetween: start, and: end) }
     }
 
     // MARK: Writes
@@ -196,7 +211,7 @@ public final class FileTokenStore: TokenStore, IndexedTokenStore {
     /// Records the hasher in the file on first use, or checks it; see ``TokenStore/bindHasher(_:)``.
     /// A store written before hasher identities were recorded gets one at its first use.
     public func bindHasher(_ identity: TokenHasherIdentity) async throws {
-        let recorded = try read { $0.hasher }
+        let recorded = try read(.none) { $0.hasher }
         if recorded == identity { return }
         if options.access == .readOnly {
             // A read-only handle cannot record a hasher; it can still refuse a different one.
@@ -208,30 +223,34 @@ public final class FileTokenStore: TokenStore, IndexedTokenStore {
 
     /// Adds `record` durably; see ``TokenStore/insert(_:maximumLiveTokensPerOwner:)``.
     public func insert(_ record: TokenRecord, maximumLiveTokensPerOwner: Int?) async throws {
-        try await commit { try $0.planInsert(record, maximumLiveTokensPerOwner: maximumLiveTokensPerOwner) }
+        try await commit(needing: .owner(record.owner)) {
+            try $0.planInsert(record, maximumLiveTokensPerOwner: maximumLiveTokensPerOwner)
+        }
     }
 
     /// Renames a token durably; see ``TokenStore/rename(owner:name:to:)``.
     public func rename(owner: String, name: String, to newName: String) async throws -> TokenRecord {
-        try await commit { try $0.planRename(owner: owner, name: name, to: newName) }
+        try await commit(needing: .owner(owner)) { try $0.planRename(owner: owner, name: name, to: newName) }
     }
 
     /// Revokes a token and its predecessors in grace, durably; see
     /// ``TokenStore/revoke(owner:name:at:)``.
     public func revoke(owner: String, name: String, at date: Date) async throws -> LineageChange {
-        try await commit { try $0.planRevoke(owner: owner, name: name, at: date) }
+        try await commit(needing: .owner(owner)) { try $0.planRevoke(owner: owner, name: name, at: date) }
     }
 
     /// Revokes a token by id and its older predecessors in grace, durably; see
     /// ``TokenStore/revoke(id:at:)``.
     public func revoke(id: TokenID, at date: Date) async throws -> LineageChange {
-        try await commit { try $0.planRevoke(id: id, at: date) }
+        try await commit(needing: .ids([id], withTheirOwners: true)) { try $0.planRevoke(id: id, at: date) }
     }
 
     /// Disables or enables a token and its predecessors in grace, durably; see
     /// ``TokenStore/setDisabled(owner:name:at:now:)``.
     public func setDisabled(owner: String, name: String, at date: Date?, now: Date) async throws -> LineageChange {
-        try await commit { try $0.planSetDisabled(owner: owner, name: name, at: date, now: now) }
+        try await commit(needing: .owner(owner)) {
+            try $0.planSetDisabled(owner: owner, name: name, at: date, now: now)
+        }
     }
 
     /// Changes a token's limits and its predecessors', durably; see
@@ -244,18 +263,18 @@ public final class FileTokenStore: TokenStore, IndexedTokenStore {
     ) async throws
         -> LineageChange
     {
-        try await commit { try $0.planChangeLimits(change, owner: owner, name: name, now: now) }
+        try await commit(needing: .owner(owner)) { try $0.planChangeLimits(change, owner: owner, name: name, now: now) }
     }
 
     /// Deletes a token and its predecessors in grace, durably; see
     /// ``TokenStore/delete(owner:name:now:)``.
     public func delete(owner: String, name: String, now: Date) async throws -> LineageChange {
-        try await commit { try $0.planDelete(owner: owner, name: name, now: now) }
+        try await commit(needing: .owner(owner)) { try $0.planDelete(owner: owner, name: name, now: now) }
     }
 
     /// Removes the record with `id`, durably.
     public func delete(id: TokenID) async throws -> TokenRecord {
-        try await commit { try $0.planDelete(id: id) }
+        try await commit(needing: .ids([id], withTheirOwners: false)) { try $0.planDelete(id: id) }
     }
 
     /// Rotates a token atomically and durably; see
@@ -268,7 +287,7 @@ public final class FileTokenStore: TokenStore, IndexedTokenStore {
     )
         async throws -> LineageChange
     {
-        try await commit {
+        try await commit(needing: .owner(owner)) {
             try $0.planRotate(owner: owner, name: name, successor: successor, revokingPreviousAt: graceEnd)
         }
     }
@@ -276,18 +295,18 @@ public final class FileTokenStore: TokenStore, IndexedTokenStore {
     /// Revokes, as of `date`, the owner's records that hold their name and those in rotation
     /// grace, durably.
     public func revokeAll(owner: String, at date: Date) async throws -> [TokenRecord] {
-        try await commit { try $0.planRevokeAll(owner: owner, at: date) }
+        try await commit(needing: .owner(owner)) { try $0.planRevokeAll(owner: owner, at: date) }
     }
 
     /// Removes records revoked or expired at or before `cutoff`, durably; the dead entries this
     /// leaves are compacted away in time.
     public func purge(before cutoff: Date) async throws -> [TokenRecord] {
-        try await commit { $0.planPurge(before: cutoff) }
+        try await commit(needing: .all) { $0.planPurge(before: cutoff) }
     }
 
     /// Moves last-used times forward, durably.
     public func recordUse(_ uses: [TokenID: Date]) async throws {
-        try await commit { try $0.planRecordUse(uses) }
+        try await commit(needing: .ids(Array(uses.keys), withTheirOwners: false)) { try $0.planRecordUse(uses) }
     }
 
     /// Compacts the log when it is due (never for a read-only handle), after the writes queued
@@ -308,10 +327,12 @@ public final class FileTokenStore: TokenStore, IndexedTokenStore {
 
     // MARK: Reading
 
-    /// Runs `body` on the index after picking up any change another process has committed.
-    private func read<T>(_ body: (TokenIndex) -> T) throws(TokenKitError) -> T {
+    /// Runs `body` on the index after picking up any change another process has committed, and
+    /// reading into memory the snapshot records `needed`.
+    private func read<T>(_ needed: RecordsNeeded, _ body: (TokenIndex) -> T) throws(TokenKitError) -> T {
         try state.withLock { (state) throws(TokenKitError) -> T in
             try refresh(&state)
+            try state.read(needed)
             return body(state.index)
         }
     }

@@ -67,8 +67,14 @@ extension FileTokenStore {
 
     /// What opening the store found and did.
     public struct OpenReport: Hashable, Sendable {
-        /// The records loaded.
+        /// The records read into memory: every record, or, when the store opened from its index
+        /// file, those its log changed since the last compaction (the others are read when first
+        /// needed).
         public var recordsLoaded: Int
+        /// Whether the store opened from the index file its last compaction wrote (`<path>.index`),
+        /// reading only the log written since. `false` for a store never compacted by this version,
+        /// or whose index file is missing, damaged or from another compaction: it read its whole log.
+        public var openedFromIndexFile = false
         /// Bytes of an interrupted last write that were discarded: a commit cut short by a crash,
         /// whose call had not returned.
         public var discardedTailBytes: Int

@@ -156,6 +156,10 @@ struct TokenIndex: Sendable {
     }
 
     /// Whether a record with `id` or `digest` is stored.
+    func contains(id: TokenID) -> Bool { slot(forID: id) != nil }
+
+    func contains(digest: TokenDigest) -> Bool { slot(forDigest: digest) != nil }
+
     func holds(id: TokenID, orDigest digest: TokenDigest) -> Bool {
         slot(forID: id) != nil || slot(forDigest: digest) != nil
     }

@@ -1,0 +1,322 @@
+import Foundation
+import Synchronization
+import Testing
+import TokenKitTesting
+
+@testable import TokenKit
+
+/// A file store opened from the index file its last compaction wrote: it must answer exactly as
+/// one that reads its whole log, whatever changed since, and whatever happened to the index file.
+struct FileTokenStoreIndexFileTests {
+    let directory = TemporaryDirectory()
+    var path: String { directory.file("tokens") }
+    static let owners = (0..<7).map { "owner\($0)" }
+    /// A store date: whole microseconds.
+    static let now = Date(timeIntervalSince1970: 1_800_000_100)
+
+    /// Every answer a store gives about `records` (known now or once) and the test's owners.
+    struct Answers: Equatable {
+        var count: Int
+        var byOwner: [[TokenRecord]]
+        var byID: [TokenRecord?]
+        var byDigest: [TokenRecord?]
+        var expiring: [TokenRecord]
+    }
+
+    func answers(of store: FileTokenStore, about records: [TokenRecord]) throws -> Answers {
+        Answers(
+            count: try store.count,
+            byOwner: try Self.owners.map { try store.records(owner: $0) },
+            byID: try records.map { try store.record(id: $0.id) },
+            byDigest: try records.map { try store.record(forDigest: $0.digest) },
+            expiring: try store.records(expiringBetween: .distantPast, and: .distantFuture)
+        )
+    }
+
+    /// The store at `path` as a handle that reads its whole log would see it.
+    func wholeLogAnswers(at path: String, about records: [TokenRecord]) throws -> Answers {
+        // Salvage must see every batch, so a handle opened for it never uses the index file.
+        let store = try FileTokenStore(path: path, options: .init(recovery: .salvageIntactRecords))
+        #expect(!store.openReport.openedFromIndexFile)
+        return try answers(of: store, about: records)
+    }
+
+    static func record(_ number: Int, expiring: Bool = false) -> TokenRecord {
+        .fixture(
+            owner: owners[number % owners.count],
+            name: "t\(number)",
+            expiresAt: expiring ? Date(timeIntervalSince1970: 1_900_000_000 + Double(number)) : nil,
+            scopes: ["scope\(number % 3)"]
+        )
+    }
+
+    /// A store of `count` records over the test's owners, compacted.
+    func makeCompactedStore(count: Int = 300) async throws -> (FileTokenStore, [TokenRecord]) {
+        let store = try FileTokenStore(path: path)
+        let records = (0..<count).map { Self.record($0, expiring: $0 % 5 == 0) }
+        for record in records { try await store.insert(record, maximumLiveTokensPerOwner: nil) }
+        try await store.compact()
+        return (store, records)
+    }
+
+    /// The number of records a handle holds in memory.
+    func recordsInMemory(_ store: FileTokenStore) -> Int { store.state.withLock { $0.index.count } }
+
+    @Test func aCompactedStoreOpensFromItsIndexFileAndReadsOnlyWhatItNeeds() async throws {
+        let (_, records) = try await makeCompactedStore()
+        #expect(FileManager.default.fileExists(atPath: path + ".index"))
+        let store = try FileTokenStore(path: path)
+        #expect(store.openReport.openedFromIndexFile)
+        #expect(store.openReport.recordsLoaded == 0)
+        #expect(try store.count == records.count)
+        #expect(recordsInMemory(store) == 0)
+
+        #expect(try store.record(forDigest: records[10].digest) == records[10])
+        #expect(recordsInMemory(store) == 1)
+        #expect(try store.record(id: records[11].id) == records[11])
+        let owner = Self.owners[3]
+        let expected = records.filter { $0.owner == owner }.sorted(by: TokenStoreRules.isOlder)
+        #expect(try store.records(owner: owner) == expected)
+        // records[10] is the owner's: read once.
+        #expect(records[10].owner == owner && recordsInMemory(store) == 1 + expected.count)
+        #expect(try store.record(id: .random()) == nil)
+        #expect(try store.record(forDigest: TokenRecord.fixture().digest) == nil)
+        #expect(try store.records(owner: "nobody").isEmpty)
+        #expect(try answers(of: store, about: records) == wholeLogAnswers(at: path, about: records))
+    }
+
+    @Test func tokensValidateThroughAManagerOpenedFromTheIndexFile() async throws {
+        var secrets: [String] = []
+        do {
+            let store = try FileTokenStore(path: path)
+            let manager = TokenManager(store: store)
+            for number in 0..<40 {
+                secrets.append(try await manager.create(owner: Self.owners[number % 7], name: "t\(number)").secret)
+            }
+            try await store.compact()
+        }
+        let store = try FileTokenStore(path: path)
+        #expect(store.openReport.openedFromIndexFile)
+        let manager = TokenManager(store: store)
+        for secret in secrets { #expect(try await manager.validate(secret).record != nil) }
+        #expect(try await manager.validate(TokenFormat.default.generate()) == .rejected(.unknown))
+
+        // A revocation by another handle, after the compaction, is seen at once.
+        let other = TokenManager(store: try FileTokenStore(path: path))
+        try await other.revoke(owner: Self.owners[0], name: "t0")
+        #expect(try await manager.validate(secrets[0]) == .rejected(.revoked))
+        let owned = try store.records(owner: Self.owners[0])
+        #expect(owned.count == 6)
+        #expect(owned.filter { $0.revokedAt != nil }.map(\.name) == ["t0"])
+    }
+
+    @Test func changesAfterTheCompactionHideTheSnapshotVersions() async throws {
+        let (store, records) = try await makeCompactedStore()
+        var known = records
+        _ = try await store.rename(owner: records[1].owner, name: records[1].name, to: "renamed")
+        _ = try await store.revoke(owner: records[2].owner, name: records[2].name, at: Self.now)
+        _ = try await store.delete(id: records[3].id)
+        _ = try await store.delete(owner: records[4].owner, name: records[4].name, now: Self.now)
+        _ = try await store.changeLimits(
+            .init(scopes: ["changed"]),
+            owner: records[5].owner,
+            name: records[5].name,
+            now: Self.now
+        )
+        let successor = TokenSuccessor(id: .random(), digest: TokenRecord.fixture().digest, createdAt: Self.now)
+        let rotation = try await store.rotate(
+            owner: records[6].owner,
+            name: records[6].name,
+            successor: successor,
+            revokingPreviousAt: Self.now + 3600
+        )
+        known.append(rotation.token)
+        try await store.recordUse([records[7].id: Self.now])
+        let added = Self.record(1000)
+        try await store.insert(added, maximumLiveTokensPerOwner: nil)
+        known.append(added)
+        _ = try await store.revokeAll(owner: Self.owners[6], at: Self.now)
+
+        let reopened = try FileTokenStore(path: path)
+        #expect(reopened.openReport.openedFromIndexFile)
+        #expect(try reopened.count == records.count)  // two deleted, one rotated in, one inserted
+        #expect(try answers(of: reopened, about: known) == wholeLogAnswers(at: path, about: known))
+
+        // The store's rules still see the snapshot: a taken name, a taken id and a taken digest.
+        let fresh = try FileTokenStore(path: path)
+        let clash = TokenRecord.fixture(owner: records[22].owner, name: records[22].name)
+        await #expect(throws: TokenKitError.self) { try await fresh.insert(clash, maximumLiveTokensPerOwner: nil) }
+        let sameID = TokenRecord(
+            id: records[30].id,
+            owner: "someone",
+            name: "x",
+            createdAt: records[30].createdAt,
+            expiresAt: nil,
+            digest: TokenRecord.fixture().digest
+        )
+        await #expect(throws: TokenKitError.self) { try await fresh.insert(sameID, maximumLiveTokensPerOwner: nil) }
+        let sameDigest = TokenRecord(
+            id: .random(),
+            owner: "someone",
+            name: "y",
+            createdAt: records[31].createdAt,
+            expiresAt: nil,
+            digest: records[31].digest
+        )
+        await #expect(throws: TokenKitError.self) { try await fresh.insert(sameDigest, maximumLiveTokensPerOwner: nil) }
+        let limited = await tokenKitError {
+            try await fresh.insert(Self.record(3003), maximumLiveTokensPerOwner: 10)
+        }
+        #expect(limited?.code == .tokenLimitReached)
+    }
+
+    @Test func randomChangesCompactionsAndReopensAgreeWithTheWholeLog() async throws {
+        var generator = SystemRandomNumberGenerator()
+        var store = try FileTokenStore(path: path, options: .init(compactionThreshold: 40))
+        var known: [TokenRecord] = []
+        var next = 0
+        for step in 0..<400 {
+            let live = known.filter { (try? store.record(id: $0.id)) != nil }  // a missing record is skipped
+            switch live.isEmpty ? 0 : Int.random(in: 0..<10, using: &generator) {
+            case 0, 1, 2:
+                let record = Self.record(next, expiring: next % 3 == 0)
+                next += 1
+                try await store.insert(record, maximumLiveTokensPerOwner: nil)
+                known.append(record)
+            case 3:
+                let record = live.randomElement(using: &generator)!
+                _ = try? await store.rename(owner: record.owner, name: record.name, to: "r\(next)")  // the name may be held by no one
+                next += 1
+            case 4:
+                _ = try await store.revoke(id: live.randomElement(using: &generator)!.id, at: Self.now)
+            case 5:
+                _ = try await store.delete(id: live.randomElement(using: &generator)!.id)
+            case 6:
+                try await store.recordUse([live.randomElement(using: &generator)!.id: Self.now + Double(step)])
+            case 7:
+                try await store.compact()
+            case 8:
+                store = try FileTokenStore(path: path, options: .init(compactionThreshold: 40))
+            default:
+                _ = try await store.purge(before: Self.now - 1)
+            }
+            if step % 20 == 19 {
+                let reopened = try FileTokenStore(path: path)
+                let expected = try wholeLogAnswers(at: path, about: known)
+                #expect(try answers(of: reopened, about: known) == expected, "step \(step)")
+                #expect(try answers(of: store, about: known) == expected, "step \(step)")
+            }
+        }
+    }
+
+    @Test func anIndexFileOfAnotherCompactionIsIgnored() async throws {
+        let (store, records) = try await makeCompactedStore(count: 50)
+        let oldIndex = try contents(of: path + ".index")
+        let oldLog = try contents(of: path)
+        _ = try await store.delete(id: records[0].id)
+        try await store.compact()
+        let newIndex = try contents(of: path + ".index")
+        let newLog = try contents(of: path)
+
+        // A crash between a compaction's two renames leaves the new index file beside the old log;
+        // a log compacted by an older TokenKit leaves an old index file beside a new log.
+        for (log, index, count) in [(oldLog, newIndex, 50), (newLog, oldIndex, 49)] {
+            let copy = directory.file("copy-\(UUID().uuidString)")
+            try write(log, to: copy)
+            try write(index, to: copy + ".index")
+            let opened = try FileTokenStore(path: copy)
+            #expect(!opened.openReport.openedFromIndexFile)
+            #expect(try opened.count == count)
+            #expect(try answers(of: opened, about: records) == wholeLogAnswers(at: copy, about: records))
+        }
+    }
+
+    @Test func damageToTheIndexFileNeverChangesAnAnswer() async throws {
+        let (_, records) = try await makeCompactedStore(count: 120)
+        let index = try contents(of: path + ".index")
+        let log = try contents(of: path)
+        let expected = try wholeLogAnswers(at: path, about: records)
+        var generator = SystemRandomNumberGenerator()
+        var damages: [[UInt8]] = (0..<150).map { _ in
+            var damaged = index
+            let position = Int.random(in: 0..<index.count, using: &generator)
+            damaged[position] ^= UInt8(1) << UInt8.random(in: 0..<8, using: &generator)
+            return damaged
+        }
+        for cut in stride(from: 0, to: index.count, by: 997) { damages.append(Array(index[..<cut])) }
+        for damaged in damages {
+            let copy = directory.file("copy-\(UUID().uuidString)")
+            try write(log, to: copy)
+            try write(damaged, to: copy + ".index")
+            let opened = try FileTokenStore(path: copy)
+            #expect(try answers(of: opened, about: records) == expected)
+        }
+    }
+
+    @Test func damageToASnapshotRecordIsCorruptionNotAnAnswer() async throws {
+        let (_, records) = try await makeCompactedStore(count: 20)
+        var log = try contents(of: path)
+        // Inside the snapshot's first batch, past the hasher entry: some record's bytes.
+        log[StoreFileFormat.headerSize + StoreFileFormat.batchHeaderSize + 200] ^= 0x10
+        try write(log, to: path)
+        let store = try FileTokenStore(path: path)
+        #expect(store.openReport.openedFromIndexFile)
+        var failures = 0
+        for record in records {
+            do {
+                let found = try store.record(id: record.id)
+                #expect(found == record)
+            } catch let error as TokenKitError {
+                #expect(error.code == .storeCorrupted)
+                failures += 1
+            }
+        }
+        #expect(failures > 0)
+        // The handle stopped: it answers nothing from records read in part.
+        #expect(throws: TokenKitError.self) { _ = try store.count }
+    }
+
+    @Test func aStoreWithoutAnIndexFileGetsOneAtItsCompaction() async throws {
+        let store = try FileTokenStore(path: path)
+        let records = (0..<30).map { Self.record($0) }
+        for record in records { try await store.insert(record, maximumLiveTokensPerOwner: nil) }
+        let before = try FileTokenStore(path: path)
+        #expect(!before.openReport.openedFromIndexFile)
+        #expect(before.openReport.recordsLoaded == 30)
+        #expect(!FileManager.default.fileExists(atPath: path + ".index"))
+        try await before.compact()
+        let after = try FileTokenStore(path: path)
+        #expect(after.openReport.openedFromIndexFile)
+        #expect(try answers(of: after, about: records) == wholeLogAnswers(at: path, about: records))
+        // The handle that did not compact follows, still answering the same.
+        #expect(try answers(of: store, about: records) == wholeLogAnswers(at: path, about: records))
+        await #expect(throws: TokenKitError.self) {
+            try await FileTokenStore(path: path, options: .init(access: .readOnly)).compact()
+        }
+    }
+
+    @Test func readersAreServedWhileAHandleCompactsOverAnIndexFile() async throws {
+        let (store, records) = try await makeCompactedStore(count: 400)
+        let expected = try wholeLogAnswers(at: path, about: records)
+        let reader = try FileTokenStore(path: path)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for _ in 0..<5 { try await store.compact() }
+            }
+            group.addTask { () throws -> Void in
+                for round in 0..<5 {
+                    for (number, record) in records.enumerated() where number % 5 == round {
+                        let byDigest = try store.record(forDigest: record.digest)
+                        let byID = try reader.record(id: record.id)
+                        #expect(byDigest == record)
+                        #expect(byID == record)
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        #expect(try answers(of: store, about: records) == expected)
+        #expect(try answers(of: reader, about: records) == expected)
+        #expect(try answers(of: FileTokenStore(path: path), about: records) == expected)
+    }
+}
