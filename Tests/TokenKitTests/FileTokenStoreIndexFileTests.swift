@@ -176,7 +176,9 @@ struct FileTokenStoreIndexFileTests {
         var known: [TokenRecord] = []
         var next = 0
         for step in 0..<400 {
-            let live = known.filter { (try? store.record(id: $0.id)) != nil }  // a missing record is skipped
+            // `try?` is safe: a look-up that fails leaves the record out of this step's choices, and
+            // the comparisons below read every record without it.
+            let live = known.filter { (try? store.record(id: $0.id)) != nil }
             switch live.isEmpty ? 0 : Int.random(in: 0..<10, using: &generator) {
             case 0, 1, 2:
                 let record = Self.record(next, expiring: next % 3 == 0)
@@ -185,7 +187,8 @@ struct FileTokenStoreIndexFileTests {
                 known.append(record)
             case 3:
                 let record = live.randomElement(using: &generator)!
-                _ = try? await store.rename(owner: record.owner, name: record.name, to: "r\(next)")  // the name may be held by no one
+                // `try?` is safe: a revoked record holds no name, so the rename may find no token.
+                _ = try? await store.rename(owner: record.owner, name: record.name, to: "r\(next)")
                 next += 1
             case 4:
                 _ = try await store.revoke(id: live.randomElement(using: &generator)!.id, at: Self.now)
