@@ -187,8 +187,11 @@ struct FileTokenStoreIndexFileTests {
                 known.append(record)
             case 3:
                 let record = live.randomElement(using: &generator)!
-                // `try?` is safe: a revoked record holds no name, so the rename may find no token.
-                _ = try? await store.rename(owner: record.owner, name: record.name, to: "r\(next)")
+                // A revoked record holds no name, so the rename may find no token; nothing else may fail.
+                let failure = await tokenKitError {
+                    _ = try await store.rename(owner: record.owner, name: record.name, to: "r\(next)")
+                }
+                #expect(failure == nil || failure?.code == .tokenNotFound)
                 next += 1
             case 4:
                 _ = try await store.revoke(id: live.randomElement(using: &generator)!.id, at: Self.now)
@@ -234,6 +237,16 @@ struct FileTokenStoreIndexFileTests {
         }
     }
 
+    @Test func anIndexFileOthersCouldWriteIsNotTrusted() async throws {
+        let (_, records) = try await makeCompactedStore(count: 20)
+        let attributes = try FileManager.default.attributesOfItem(atPath: path + ".index")
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+        try FileManager.default.setAttributes([.posixPermissions: 0o622], ofItemAtPath: path + ".index")
+        let opened = try FileTokenStore(path: path)
+        #expect(!opened.openReport.openedFromIndexFile)
+        #expect(try answers(of: opened, about: records) == wholeLogAnswers(at: path, about: records))
+    }
+
     @Test func damageToTheIndexFileNeverChangesAnAnswer() async throws {
         let (_, records) = try await makeCompactedStore(count: 120)
         let index = try contents(of: path + ".index")
@@ -254,6 +267,37 @@ struct FileTokenStoreIndexFileTests {
             let opened = try FileTokenStore(path: copy)
             #expect(try answers(of: opened, about: records) == expected)
         }
+        // Writes first, before any read: planning meets the damage and falls back as well. The
+        // first two copies have every digest and id table page damaged, which only planning reads
+        // (the owner's records are read through the owner table).
+        let header = try #require(IndexFileFormat.Header.decode(Array(index.prefix(IndexFileFormat.pageSize))))
+        var tablesDamaged = index
+        for page in header.digestPage..<header.ownerPage { tablesDamaged[page * IndexFileFormat.pageSize + 9] ^= 1 }
+        for damaged in [tablesDamaged, tablesDamaged] + damages.prefix(40) {
+            let copy = directory.file("copy-\(UUID().uuidString)")
+            try write(log, to: copy)
+            try write(damaged, to: copy + ".index")
+            let opened = try FileTokenStore(path: copy)
+            let added = Self.record(5000)
+            try await opened.insert(added, maximumLiveTokensPerOwner: nil)
+            _ = try await opened.delete(id: records[7].id)
+            _ = try await opened.rename(owner: records[8].owner, name: records[8].name, to: "renamed")
+            let known = records + [added]
+            #expect(try answers(of: opened, about: known) == wholeLogAnswers(at: copy, about: known))
+            #expect(try opened.count == records.count)
+        }
+    }
+
+    @Test func compactingAStoreWithoutCommitsChangesNothing() async throws {
+        let store = try FileTokenStore(path: path)
+        try await store.compact()
+        #expect(!FileManager.default.fileExists(atPath: path + ".index"))
+        let manager = TokenManager(store: store)
+        let issued = try await manager.create(owner: "alice", name: "first")
+        try await store.compact()
+        let reopened = try FileTokenStore(path: path)
+        #expect(reopened.openReport.openedFromIndexFile)
+        #expect(try await TokenManager(store: reopened).validate(issued.secret).record?.id == issued.record.id)
     }
 
     @Test func damageToASnapshotRecordIsCorruptionNotAnAnswer() async throws {

@@ -18,7 +18,11 @@ extension FileTokenStore {
     /// compaction leaves the store as it was; the failure is kept for ``performMaintenance()``.
     func compactIfNeeded() {
         let counts = state.withLock { state in
-            Result { () throws(TokenKitError) in (live: try state.recordCount(), total: state.logEntries) }
+            Result { () throws(TokenKitError) in
+                // A stopped handle, or one whose failed write was not undone, holds nothing to trust.
+                if let stopped = state.detached ?? state.writesRefused { throw stopped }
+                return (live: try state.recordCount(), total: state.logEntries)
+            }
         }
         // Records that cannot be counted cannot be compacted; the next call that reads them
         // reports why.
@@ -80,12 +84,17 @@ extension FileTokenStore {
     /// that changes nothing they hold.) Afterwards the store reads the new snapshot through its
     /// new index file, so the memory the old records took is given back.
     func writeCompactedStore() throws(TokenKitError) {
-        let (sequence, memory, snapshot) = state.withLock { ($0.lastSequence, $0.index, $0.snapshot) }
+        let (sequence, memory, snapshot) = try state.withLock {
+            (state) throws(TokenKitError) -> (UInt64, TokenIndex, IndexedSnapshot?) in
+            if let stopped = state.detached ?? state.writesRefused { throw stopped }
+            return (state.lastSequence, state.index, state.snapshot)
+        }
+        // A store without a commit has nothing to compact (and a snapshot needs a sequence above 0).
+        guard sequence > 0 else { return }
         var reader = SnapshotRecordReader(memory: memory, snapshot: snapshot)
+        // The copies are this call's own, and the index file is immutable: no lock is needed.
         let written = try Self.writeSnapshot(sequence: sequence, path: path, hasher: memory.hasher) {
-            () throws(TokenKitError) -> [TokenRecord]? in
-            // The index file is read under the state lock, as every reader reads it.
-            try state.withLock { _ throws(TokenKitError) in try reader.next() }
+            () throws(TokenKitError) -> [TokenRecord]? in try reader.next()
         }
         try state.withLock { (state) throws(TokenKitError) in
             state.file = written.file
@@ -145,6 +154,7 @@ extension FileTokenStore {
         hasher: TokenHasherIdentity?,
         records nextRecords: () throws(TokenKitError) -> [TokenRecord]?
     ) throws(TokenKitError) -> (file: POSIXFile, end: Int, indexFile: IndexFile?) {
+        guard sequence > 0 else { throw TokenKitError.contractViolation("a snapshot needs a sequence number above 0") }
         let temporary = path + ".compacting"
         let indexPath = IndexFile.path(forStore: path)
         let temporaryIndex = indexPath + ".compacting"
@@ -190,16 +200,19 @@ extension FileTokenStore {
         let header = StoreFileFormat.Header(snapshotEnd: offset, snapshotSequence: sequence)
         try file.write(header.encoded(), at: 0)
         try file.synchronize()
-        if !index.isTooLarge {
-            let snapshot = IndexFileWriter.Snapshot(
-                sequence: sequence,
-                end: offset,
-                lastBatchOffset: lastBatch.offset,
-                lastBatchCRC: lastBatch.crc,
-                hasher: hasher
-            )
+        let snapshot = IndexFileWriter.Snapshot(
+            sequence: sequence,
+            end: offset,
+            lastBatchOffset: lastBatch.offset,
+            lastBatchCRC: lastBatch.crc,
+            hasher: hasher
+        )
+        if index.canDescribe(snapshot) {
             try index.write(to: try POSIXFile(creatingFresh: temporaryIndex), snapshot: snapshot)
             try POSIXFile.move(temporaryIndex, to: indexPath)
+        } else {
+            // An old index file would be ignored (it names another snapshot); none is clearer.
+            POSIXFile.remove(indexPath)
         }
         try POSIXFile.move(temporary, to: path)
         try POSIXFile.synchronizeDirectory(directory(of: path))

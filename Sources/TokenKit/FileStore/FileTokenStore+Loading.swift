@@ -93,7 +93,7 @@ extension FileTokenStore {
         defer { lockFile.unlock() }
         // Another process may have compacted the store while this one waited for the lock.
         if let current = POSIXFile.status(atPath: path), !current.isSameFile(as: state.fileStatus) {
-            try reload(&state, path: path)
+            try reload(&state, path: path, options: options)
         }
         let size = try state.file.status().size
         var scanner = LogScanner(file: state.file, end: size)
@@ -125,11 +125,17 @@ extension FileTokenStore {
     }
 
     /// Reads the file now at `path` from scratch, in place of the one `state` has open.
-    static func reload(_ state: inout State, path: String) throws(TokenKitError) {
+    static func reload(_ state: inout State, path: String, options: Options) throws(TokenKitError) {
         state.file = try POSIXFile(openingExisting: path)
         state.fileStatus = try state.file.status()
         let header = try readHeader(of: state.file, path: path)
-        try readGroups(into: &state, header: header, to: state.fileStatus.size, through: .max, usingIndexFile: true)
+        try readGroups(
+            into: &state,
+            header: header,
+            to: state.fileStatus.size,
+            through: .max,
+            usingIndexFile: options.recovery == .refuse
+        )
     }
 
     /// The last group a reader may apply: the published durable sequence, or, while none is
@@ -358,11 +364,22 @@ extension FileTokenStore {
         }
         state.file = file
         state.fileStatus = try file.status()
+        let usingIndexFile = options.recovery == .refuse
         if header.snapshotSequence == outcome.lastSequence {
             state.committedEnd = header.snapshotEnd
             state.lastSequence = header.snapshotSequence
-            // The old snapshot, if read through its index file, stays readable: the descriptors
-            // keep the old files.
+            if usingIndexFile,
+                let indexFile = IndexFile.open(path: IndexFile.path(forStore: path), log: file, logHeader: header)
+            {
+                // The new snapshot holds exactly what this handle read: serve it through its index
+                // file, and give back the memory the old records took.
+                let hasher = state.index.hasher
+                state.index = TokenIndex()
+                state.index.hasher = hasher
+                state.snapshot = IndexedSnapshot(file: indexFile)
+            }
+            // Otherwise the old snapshot, if read through its index file, stays readable: the
+            // descriptors keep the old files.
             state.logEntries = try state.recordCount()
         } else {
             // Compacted more than once since this process last looked: read the new file afresh.
@@ -371,7 +388,7 @@ extension FileTokenStore {
                 header: header,
                 to: state.fileStatus.size,
                 through: durable,
-                usingIndexFile: true
+                usingIndexFile: usingIndexFile
             )
         }
     }
@@ -408,7 +425,7 @@ extension FileTokenStore {
 
     // MARK: Removing
 
-    /// Deletes a store for good: its file, its lock file and its shared memory page (which would
+    /// Deletes a store for good: its file, its index file, its lock file and its shared memory page (which would
     /// otherwise stay until the machine restarts). No process may have the store open; an
     /// application that makes and deletes many stores should delete them with this.
     ///

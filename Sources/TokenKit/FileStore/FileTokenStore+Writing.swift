@@ -153,24 +153,15 @@ extension FileTokenStore {
             try checkIdentity(&state)
             try catchUpOrDetach(&state, holdingLock: true)
             for write in group.writes { try state.read(write.needed) }
-            let hasher = state.index.hasher
-            var undo: [LogEntry] = []
-            var entries: [LogEntry] = []
-            for index in group.writes.indices {
-                do {
-                    let (planned, answer) = try Self.plan(group.writes[index], in: &state)
-                    for entry in planned {
-                        undo.append(state.index.undoEntry(for: entry))
-                        state.applyOverSnapshot(entry)
-                    }
-                    entries += planned
-                    group.outcomes[index] = .accepted(answer)
-                } catch {
-                    group.outcomes[index] = .refused(error)
-                }
+            let entries: [LogEntry]
+            do {
+                entries = try Self.planEach(&group, in: &state)
+            } catch {
+                // The index file turned out damaged while planning (and nothing of the group is
+                // applied any more): read the whole log instead, and plan the group again.
+                try state.readWholeLog()
+                entries = try Self.planEach(&group, in: &state)
             }
-            for entry in undo.reversed() { state.index.apply(entry) }
-            state.index.hasher = hasher
             guard !entries.isEmpty else { return nil }
             let sequence = state.lastSequence + 1
             state.appendingFrom = state.committedEnd
@@ -184,6 +175,42 @@ extension FileTokenStore {
         }
     }
 
+    /// Plans each write of the group, with the earlier ones applied, and returns the accepted
+    /// writes' entries; rolls every entry back before it returns. A write whose plan throws is
+    /// refused. Throws only when reading the snapshot fails, after rolling back.
+    private static func planEach(_ group: inout Group, in state: inout State) throws(TokenKitError) -> [LogEntry] {
+        let hasher = state.index.hasher
+        var undo: [LogEntry] = []
+        var entries: [LogEntry] = []
+        defer {
+            for entry in undo.reversed() { state.index.apply(entry) }
+            state.index.hasher = hasher
+        }
+        for index in group.writes.indices {
+            let planned: (entries: [LogEntry], answer: @Sendable () -> Void)
+            do {
+                planned = try plan(group.writes[index], in: &state)
+            } catch let failure as SnapshotReadFailure {
+                throw failure.error
+            } catch {
+                group.outcomes[index] = .refused(error)
+                continue
+            }
+            for entry in planned.entries {
+                undo.append(state.index.undoEntry(for: entry))
+                state.applyOverSnapshot(entry)
+            }
+            entries += planned.entries
+            group.outcomes[index] = .accepted(planned.answer)
+        }
+        return entries
+    }
+
+    /// Reading the snapshot failed while a write was planned: not the write's own refusal.
+    private struct SnapshotReadFailure: Error {
+        let error: TokenKitError
+    }
+
     /// Plans `write`, and plans it again if the records its entries write turn out to have
     /// snapshot versions not yet in memory (a plan must see, for instance, that a new token's id
     /// is taken). ``RecordsNeeded`` names the rest.
@@ -194,16 +221,20 @@ extension FileTokenStore {
         while true {
             let planned = try write.plan(state.index)
             var read = false
-            for entry in planned.entries {
-                switch entry {
-                case .put(let record):
-                    read = try state.readFromSnapshot(.ids([record.id], withTheirOwners: false)) || read
-                    read = try state.readFromSnapshot(.digest(record.digest)) || read
-                case .remove(let id):
-                    read = try state.readFromSnapshot(.ids([id], withTheirOwners: false)) || read
-                case .hasher:
-                    break
+            do throws(TokenKitError) {
+                for entry in planned.entries {
+                    switch entry {
+                    case .put(let record):
+                        read = try state.readFromSnapshot(.ids([record.id], withTheirOwners: false)) || read
+                        read = try state.readFromSnapshot(.digest(record.digest)) || read
+                    case .remove(let id):
+                        read = try state.readFromSnapshot(.ids([id], withTheirOwners: false)) || read
+                    case .hasher:
+                        break
+                    }
                 }
+            } catch {
+                throw SnapshotReadFailure(error: error)
             }
             if !read { return planned }
         }

@@ -15,12 +15,18 @@ import Synchronization
 /// - **Crash-safe.** The file is an append-only log of checksummed batches. After `kill -9` or a
 ///   power loss the store opens with every change whose call had returned; a write cut short is
 ///   discarded. Damage anywhere else stops `init` with a ``TokenKitError/Code/storeCorrupted``
-///   error naming the offset, unless ``Options/recovery`` asks to salvage.
+///   error naming the offset, unless ``Options/recovery`` asks to salvage. (A store opened from
+///   its index file reads the last compaction's records only when needed: damage among them is
+///   found then, and stops the handle with that error; the next open without salvage opens again,
+///   until it reaches the damaged record.)
 /// - **Shared.** Servers and command-line tools may open the same file at once. Writers take an
 ///   advisory lock on `<path>.lock` (with ``Options/lockTimeout``); every call first picks up other
 ///   processes' changes, so a token revoked elsewhere is refused by the very next validation.
-/// - **Fast.** Records live in memory, indexed at open; a look-up checks a change counter in shared
-///   memory and reads the disk only when another process has written.
+/// - **Fast.** Compaction writes an index file beside the log (`<path>.index`), so opening reads
+///   only what was written since, and a record is read from disk the first time a call needs it;
+///   then it lives in memory. A look-up checks a change counter in shared memory and reads the
+///   disk only when another process has written. A store never compacted opens by reading its
+///   whole log ("The file store's format" has the figures).
 /// - **Guarded.** If the store file or `<path>.lock` is deleted or replaced while open (or an older
 ///   copy is put in place), a writer refuses its next write at once and every other handle stops
 ///   within a second, with ``TokenKitError/Code/storeReplaced``: reopen the store. A handle opened
@@ -29,7 +35,8 @@ import Synchronization
 ///   write is refused unless ``Options/allowInsecurePermissions`` is set.
 ///
 /// Dead entries (replaced or removed records) are compacted away: the live records are written to
-/// a new file, which is synced and renamed over the old one, while readers go on being served. A
+/// a new file with its index file, which are synced and renamed over the old ones, while readers go
+/// on being served; ``compact()`` does it at once. A
 /// failed compaction changes nothing, is retried with backoff, and is reported by
 /// ``performMaintenance()``, which ``TokenManager/run()`` calls.
 ///

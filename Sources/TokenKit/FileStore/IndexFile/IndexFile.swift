@@ -16,6 +16,9 @@ final class IndexFile: Sendable {
     /// The log whose snapshot it describes. It stays readable after a compaction renames a newer
     /// log over its path: the descriptor keeps the file.
     let log: POSIXFile
+    /// The store's path, for messages (the files may have been opened under a compaction's
+    /// temporary names).
+    private let storePath: String
     /// The checksum of each table page, from page 1.
     private let pageChecksums: [UInt32]
 
@@ -23,8 +26,8 @@ final class IndexFile: Sendable {
     static func path(forStore path: String) -> String { path + ".index" }
 
     /// Opens the index file at `path` if it describes the snapshot `log` starts with; `nil` when
-    /// there is none, it belongs to another snapshot, or its header or checksums are damaged (the
-    /// store then reads the whole log, as it can always do).
+    /// there is none, it belongs to another snapshot, its header or checksums are damaged, or
+    /// other users may write it (the store then reads the whole log, as it can always do).
     static func open(
         path: String,
         log: POSIXFile,
@@ -33,28 +36,47 @@ final class IndexFile: Sendable {
         guard logHeader.snapshotSequence > 0, POSIXFile.status(atPath: path) != nil else { return nil }
         do {
             let file = try POSIXFile(readingExisting: path)
+            // One that others could have written is not trusted (it could hide records).
+            let status = try file.status()
+            guard status.isRegularFile, !status.isSharedWithOthers else { return nil }
             guard let header = IndexFileFormat.Header.decode(try file.read(count: IndexFileFormat.pageSize, at: 0)),
                 header.snapshotSequence == logHeader.snapshotSequence,
                 header.snapshotEnd == logHeader.snapshotEnd,
+                try log.status().size >= header.snapshotEnd,
                 try lastBatchMatches(header, in: log)
             else { return nil }
             let count = header.checksumPage - 1
+            // The header's sizes are checked against the file before anything is allocated.
+            guard status.size == header.checksumPage * IndexFileFormat.pageSize + count * 4 else { return nil }
             let bytes = try file.read(count: count * 4, at: header.checksumPage * IndexFileFormat.pageSize)
             guard bytes.count == count * 4, CRC32.checksum(bytes) == header.checksumsCRC else { return nil }
             let checksums = bytes.withUnsafeBytes { raw in
                 (0..<count).map { UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self)) }
             }
-            return IndexFile(header: header, file: file, log: log, pageChecksums: checksums)
+            return IndexFile(
+                header: header,
+                file: file,
+                log: log,
+                storePath: String(path.dropLast(".index".count)),
+                pageChecksums: checksums
+            )
         } catch {
             // An index file that cannot be read is no index file: the log alone is the truth.
             return nil
         }
     }
 
-    private init(header: IndexFileFormat.Header, file: POSIXFile, log: POSIXFile, pageChecksums: [UInt32]) {
+    private init(
+        header: IndexFileFormat.Header,
+        file: POSIXFile,
+        log: POSIXFile,
+        storePath: String,
+        pageChecksums: [UInt32]
+    ) {
         self.header = header
         self.file = file
         self.log = log
+        self.storePath = storePath
         self.pageChecksums = pageChecksums
     }
 
@@ -135,7 +157,7 @@ final class IndexFile: Sendable {
         guard bytes.count == length, CRC32.checksum(bytes) == location.count32 else {
             throw TokenKitError(
                 .storeCorrupted,
-                "The token store \(quoted(log.path)) is damaged at offset \(offset) (a record of its snapshot fails its checksum). Restore it from a backup, or open it with recovery: .salvageIntactRecords to keep every intact record."
+                "The token store \(quoted(storePath)) is damaged at offset \(offset) (a record of its snapshot fails its checksum). Restore it from a backup, or open it with recovery: .salvageIntactRecords to keep every intact record."
             )
         }
         let entry = bytes.withUnsafeBytes { raw -> LogEntry? in
@@ -228,7 +250,7 @@ final class IndexFile: Sendable {
     private func damaged(_ what: String) -> TokenKitError {
         TokenKitError(
             .storeCorrupted,
-            "The index file \(quoted(file.path)) is damaged (\(what)); the store reads its log in its place."
+            "The index file \(quoted(Self.path(forStore: storePath))) is damaged (\(what)); the store reads its log in its place."
         )
     }
 }

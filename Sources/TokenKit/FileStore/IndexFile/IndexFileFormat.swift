@@ -50,6 +50,8 @@ enum IndexFileFormat {
     static let memberSize = 4
     /// The most records an index file describes (record numbers are 32-bit, and 0 marks empty).
     static let maximumRecords = Int(UInt32.max / 2)
+    /// The most bytes of hasher algorithm and key fingerprint the header page holds.
+    static let maximumHasherBytes = 2048
 
     /// The header page's fields.
     struct Header: Equatable {
@@ -133,11 +135,13 @@ enum IndexFileFormat {
                         let algorithm = try reader.string()
                         header.hasher = TokenHasherIdentity(algorithm: algorithm, keyFingerprint: try reader.string())
                     }
-                    // Tables too small to hold the records would make a probe run on forever.
+                    // Tables of other sizes than the writer's are not this format's: a full one
+                    // would make a probe run on.
                     guard header.recordCount <= maximumRecords,
-                        header.digestBucketCount > header.recordCount,
-                        header.idBucketCount > header.recordCount,
+                        header.digestBucketCount == bucketCount(for: header.recordCount),
+                        header.idBucketCount == bucketCount(for: header.recordCount),
                         header.ownerBucketCount > 0,
+                        header.ownerBucketCount <= bucketCount(for: header.recordCount),
                         header.memberCount == header.recordCount,
                         header.checksumPage == header.expectedChecksumPage
                     else { return nil }

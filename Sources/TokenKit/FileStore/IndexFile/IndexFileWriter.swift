@@ -26,9 +26,13 @@ struct IndexFileWriter {
         ownerHashes.append(IndexFileFormat.hash(owner: record.owner))
     }
 
-    /// Whether the snapshot has too many records for an index file; the store then reads the log
-    /// whole when it opens, as without one.
-    var isTooLarge: Bool { locations.count > IndexFileFormat.maximumRecords }
+    /// Whether an index file can describe `snapshot`: not when it has too many records, or a
+    /// hasher identity too long for the header page (only a crafted log holds one). The store then
+    /// reads its whole log when it opens, as without an index file.
+    func canDescribe(_ snapshot: Snapshot) -> Bool {
+        let hasherBytes = snapshot.hasher.map { $0.algorithm.utf8.count + $0.keyFingerprint.utf8.count } ?? 0
+        return locations.count <= IndexFileFormat.maximumRecords && hasherBytes <= IndexFileFormat.maximumHasherBytes
+    }
 
     /// Writes the index file to `file` (a new, empty file) and syncs it.
     func write(to file: POSIXFile, snapshot: Snapshot) throws(TokenKitError) {
