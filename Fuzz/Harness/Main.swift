@@ -32,6 +32,8 @@ let fuzzTargets: [FuzzTarget] = [
     FuzzTarget(name: "leak-report", summary: "LeakReport(json:) and revokeLeakedTokens", run: fuzzLeakReport),
     // Issue 12: SHA-256 in hardware against the portable code.
     FuzzTarget(name: "sha256", summary: "SHA-256 and HMAC on every implementation here", run: fuzzSHA256),
+    // Issue 13: a damaged index file never changes an answer.
+    FuzzTarget(name: "store-index", summary: "FileTokenStore beside any index file", run: fuzzStoreIndex),
 ]
 
 /// The target chosen with TOKENKIT_FUZZ_TARGET, looked up once.

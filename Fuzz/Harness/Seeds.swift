@@ -178,6 +178,11 @@ func writeSeeds(to directory: String) {
     // store-bytes: real files written by FileTokenStore.
     FuzzFiles.setUp()
     defer { FuzzFiles.removeAll(andDirectory: true) }
+    // store-index: the fixture's own index file, its header page alone, and the same to reseal.
+    let index = IndexFixture.shared.index
+    save("store-index", "intact", [0] + index)
+    save("store-index", "header-only", [0] + Array(index.prefix(IndexFileFormat.pageSize)))
+    save("store-index", "forged", [1] + index)
     save("store-bytes", "empty-store", StoreFileFormat.Header.empty.encoded())
     runAsync {
         do {
@@ -194,7 +199,7 @@ func writeSeeds(to directory: String) {
             _ = try await manager.rotate(owner: "alice", name: "deploy-2", grace: .seconds(3_600))
             try await manager.revoke(owner: "bob", name: "ci")
             save("store-bytes", "small-store", FuzzFiles.read(FuzzFiles.storePath) ?? [])
-            store.writerQueue.sync { try? store.compact() }
+            try await store.compact()
             save("store-bytes", "compacted-store", FuzzFiles.read(FuzzFiles.storePath) ?? [])
         } catch {
             fuzzFailure("writing the store-bytes seeds failed: \(error)")

@@ -78,9 +78,20 @@ private func openAndRead(_ options: FileTokenStore.Options) {
     }
 }
 
-/// Every record of the store, by id.
-private func allRecords(of store: FileTokenStore) -> [TokenRecord] {
-    store.state.withLock { Array($0.index.allRecords) }.sorted { $0.id < $1.id }
+/// Every record of the store, by id: those in memory and, for a store opened from its index file,
+/// the snapshot's others, read without changing what the handle holds.
+func allRecords(of store: FileTokenStore) -> [TokenRecord] {
+    do {
+        return try store.state.withLock { (state) throws(TokenKitError) -> [TokenRecord] in
+            var reader = FileTokenStore.SnapshotRecordReader(memory: state.index, snapshot: state.snapshot)
+            var records: [TokenRecord] = []
+            while let slice = try reader.next() { records += slice }
+            return records
+        }
+        .sorted { $0.id < $1.id }
+    } catch {
+        fuzzFailure("reading every record of a store failed: \(error)")
+    }
 }
 
 // MARK: store-log
@@ -479,7 +490,7 @@ private func exercise(configuration: UInt8, operations: [[Operation]], owners: S
         // file lock only keeps other processes out; none shares this store.)
         store.writerQueue.sync {
             do {
-                try store.compact()
+                try store.writeCompactedStore()
             } catch {
                 expectTokenKitError(error, "compact")
             }
@@ -513,9 +524,8 @@ private func exercise(configuration: UInt8, operations: [[Operation]], owners: S
 
 /// Lists the store through its API and checks that the listings agree with each other.
 private func checkedView(_ store: FileTokenStore, _ owners: Set<String>, _ stage: String) -> StoreView {
-    let (all, hasher) = store.state.withLock { state in
-        (Array(state.index.allRecords).sorted { $0.id < $1.id }, state.index.hasher)
-    }
+    let all = allRecords(of: store)
+    let hasher = store.state.withLock { $0.index.hasher }
     var byOwner: [String: [TokenRecord]] = [:]
     do {
         guard try store.count == all.count else { fuzzFailure("\(stage): count is not the number of records") }
