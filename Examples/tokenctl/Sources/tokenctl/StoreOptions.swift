@@ -19,6 +19,17 @@ struct StoreOptions: ParsableArguments {
     )
     var postgres: String?
 
+    /// The store file's path, for a command that applies to a file store only (`what` names it
+    /// in the error).
+    func filePath(for what: String) throws -> String {
+        guard case .file(let path) = try TokenStoreLocation(store: store, postgres: postgres) else {
+            throw CommandFailure(
+                message: "\(what) applies to a file store (--store); a PostgreSQL database keeps its own indexes."
+            )
+        }
+        return path
+    }
+
     /// Runs `body` with a manager over the store, which is created if it does not exist (for
     /// PostgreSQL: TokenKit's tables are created or upgraded).
     func withManager<Result: Sendable>(_ body: (TokenManager) async throws -> Result) async throws -> Result {

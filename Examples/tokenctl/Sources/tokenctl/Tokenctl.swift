@@ -7,11 +7,11 @@ struct Tokenctl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tokenctl",
         abstract: "Create, list, rename, update, disable, enable, revoke, rotate, delete, purge and verify API tokens "
-            + "in a TokenKit file store.",
+            + "in a TokenKit file store (and compact it).",
         discussion: "The store is given by --store PATH or the TOKENKIT_STORE environment variable.",
         subcommands: [
             Create.self, List.self, Rename.self, Update.self, Disable.self, Enable.self, Revoke.self, Rotate.self,
-            Delete.self, Purge.self, Verify.self,
+            Delete.self, Purge.self, Verify.self, Compact.self,
         ]
     )
 }

@@ -120,6 +120,19 @@ struct TokenctlTests {
         #expect(Set(all.compactMap { $0["status"] as? String }) == ["active", "revoked"])
     }
 
+    @Test func compactWritesTheIndexFileAndEveryTokenStillVerifies() throws {
+        let secrets = try (0..<5).map { try createToken("t\($0)") }
+        #expect(try tokenctl("revoke", "--user", "alice", "--name", "t0", "--yes").status == 0)
+        let run = try tokenctl("compact")
+        #expect(run.status == 0, "\(run.error)")
+        #expect(run.output.contains("5 API tokens"))
+        #expect(FileManager.default.fileExists(atPath: store + ".index"))
+        #expect(try tokenctl("verify", secrets[0]).status != 0)
+        for secret in secrets.dropFirst() { #expect(try tokenctl("verify", secret).status == 0) }
+        let list = try tokenctl("list", "--user", "alice", "--json")
+        #expect((list.json as? [Any])?.count == 4)
+    }
+
     @Test func renameThenVerify() throws {
         let secret = try createToken("old")
         #expect(try tokenctl("rename", "--user", "alice", "--name", "old", "--new-name", "new").status == 0)
