@@ -22,22 +22,34 @@ struct BenchmarkSuite {
     ) throws -> [Report.Row] {
         let probe = records.count / 2
         let owner = records[probe].owner
-        var rows = [
-            try OpenBenchmark.row(
+        // The same log without its index file: a store before its first compaction by this
+        // version, which reads its whole log.
+        let wholeLogPath = storePath + ".whole-log"
+        try? FileManager.default.removeItem(atPath: wholeLogPath)  // absent: nothing to remove
+        try FileManager.default.copyItem(atPath: storePath, toPath: wholeLogPath)
+        var rows: [Report.Row] = []
+        for (path, how) in [(storePath, "from the index file"), (wholeLogPath, "reading the whole log")] {
+            rows.append(
+                try OpenBenchmark.row(
+                    count: count,
+                    how: how,
+                    storePath: path,
+                    sqlitePath: sqlitePath,
+                    probe: records[probe].digest,
+                    quick: quick
+                )
+            )
+        }
+        for (path, how) in [(storePath, "from the index file"), (wholeLogPath, "reading the whole log")] {
+            rows += try OpenBenchmark.firstAnswerRows(
                 count: count,
-                storePath: storePath,
-                sqlitePath: sqlitePath,
-                probe: records[probe].digest,
+                how: how,
+                storePath: path,
+                token: secrets[probe],
+                owner: owner,
                 quick: quick
             )
-        ]
-        rows += try OpenBenchmark.firstAnswerRows(
-            count: count,
-            storePath: storePath,
-            token: secrets[probe],
-            owner: owner,
-            quick: quick
-        )
+        }
         if let row = try OpenBenchmark.tokenctlListRow(count: count, storePath: storePath, owner: owner, quick: quick) {
             rows.append(row)
         }

@@ -23,8 +23,11 @@ enum StoreFixtures {
 
     /// Writes `records` to a new file store at `path` (without syncing each write, to save time).
     static func makeFileStore(at path: String, records: [TokenRecord]) async throws {
+        // `try?` is safe: a file that is not there needs no removing, and one that cannot be
+        // removed makes the store below fail to open.
         try? FileManager.default.removeItem(atPath: path)
         try? FileManager.default.removeItem(atPath: path + ".lock")
+        try? FileManager.default.removeItem(atPath: path + ".index")
         let store = try FileTokenStore(path: path, options: .init(durability: .unsynchronized))
         // Bound as a server's first call binds it, so that a manager opening the store later
         // does not write the binding while it is being timed.
@@ -37,6 +40,9 @@ enum StoreFixtures {
                 try await group.waitForAll()
             }
         }
+        // As after a bulk import, or the store's own compaction: the log holds one snapshot, and
+        // the index file beside it describes it.
+        try await store.compact()
     }
 
     /// Writes `records` to a new SQLite database at `path`, in one transaction.
