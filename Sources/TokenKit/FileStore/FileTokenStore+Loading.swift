@@ -75,8 +75,6 @@ extension FileTokenStore {
             try salvage(&state, report: &report, path: path)
             return
         }
-        // Zeros after the last group (preallocated space) are checked under the lock: they must not
-        // hide a later commit.
         guard outcome.stop != .end || state.lastSequence != published || header.version < StoreFileFormat.version
         else { return }
         guard let lockFile, options.access == .readWrite else {
@@ -107,15 +105,10 @@ extension FileTokenStore {
             try salvage(&state, report: &report, path: path)
             return
         }
-        if case .zeros = rest.stop, published != 0, !state.shared.writeInProgress {
-            // Preallocated space after the last commit, which no writer died appending to: kept.
-        } else if rest.stop != .end {
-            // Zeros are not reported as a write cut short (one that left its header unwritten is
-            // not told apart from them).
-            if case .zeros = rest.stop {} else { report.discardedTailBytes = size - state.committedEnd }
+        if rest.stop != .end {
+            report.discardedTailBytes = size - state.committedEnd
             try state.file.truncate(to: state.committedEnd)
         }
-        state.shared.writeInProgress = false
         // A file of an older format version is marked as this one before anything of this
         // version is written to it, so that older releases refuse it rather than misread it.
         let current = try readHeader(of: state.file, path: path)
@@ -340,12 +333,9 @@ extension FileTokenStore {
             state.seenChange = state.shared.publish(sequence: state.lastSequence)
         }
         guard outcome.stop != .end else { return }
-        // Zeros after the last group are preallocated space, unless a writer died appending there.
-        if case .zeros = outcome.stop, !state.shared.writeInProgress { return }
         if let corruption = try scanner.corruption(in: outcome) { throw Self.corrupted(path, corruption) }
         try state.file.truncate(to: state.committedEnd)
         try state.file.synchronize()
-        state.shared.writeInProgress = false
     }
 
     /// Moves to the compacted file another process renamed over ours.

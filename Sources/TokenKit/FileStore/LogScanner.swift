@@ -20,10 +20,6 @@ struct LogScanner {
         /// The group at this offset is later than the last one published as durable: a commit under
         /// way, or one that failed or was cut short before it was published.
         case notDurable(offset: Int)
-        /// A batch header of zeros follows the last complete group: the log's end, in space the
-        /// writer has preallocated. Like a write cut short, it is damage when a later group
-        /// follows it.
-        case zeros(offset: Int)
     }
 
     /// What a scan found.
@@ -32,7 +28,7 @@ struct LogScanner {
         var problemOffset: Int? {
             switch stop {
             case .end, .notDurable: nil
-            case .incomplete(let offset), .damaged(let offset), .undecodable(let offset), .zeros(let offset): offset
+            case .incomplete(let offset), .damaged(let offset), .undecodable(let offset): offset
             }
         }
 
@@ -49,8 +45,6 @@ struct LogScanner {
     private let end: Int
     private var window: [UInt8] = []
     private var windowStart = 0
-    /// How much the next refill of the window reads, at least.
-    private var readSize = 2048
 
     init(file: POSIXFile, end: Int) {
         self.file = file
@@ -77,10 +71,6 @@ struct LogScanner {
         var groupStart = start
         var nextPart: UInt32 = 0
         while offset < end {
-            if nextPart == 0, try isZeroHeader(at: offset) {
-                outcome.stop = .zeros(offset: offset)
-                return outcome
-            }
             let batch: Batch
             switch try readBatch(at: offset) {
             case nil:
@@ -150,7 +140,7 @@ struct LogScanner {
             return nil
         case .undecodable(let offset):
             return Corruption(offset: offset, isUndecodable: true)
-        case .incomplete(let offset), .damaged(let offset), .zeros(let offset):
+        case .incomplete(let offset), .damaged(let offset):
             guard try laterGroupExists(after: offset, sequence: outcome.lastSequence) else { return nil }
             return Corruption(offset: offset, isUndecodable: false)
         }
@@ -231,11 +221,6 @@ struct LogScanner {
 
     /// Bytes checked so far by searches past damage, for tests of the bound.
     private(set) var bytesChecked = 0
-
-    /// Whether a whole batch header's worth of zeros starts at `offset`.
-    private mutating func isZeroHeader(at offset: Int) throws(TokenKitError) -> Bool {
-        try bytes(at: offset, count: StoreFileFormat.batchHeaderSize) { $0.allSatisfy { $0 == 0 } } ?? false
-    }
 
     // MARK: Batches
 
@@ -340,10 +325,7 @@ struct LogScanner {
     ) throws(TokenKitError) -> T? {
         guard offset + count <= end else { return nil }
         if offset < windowStart || offset + count > windowStart + window.count {
-            // The first read is small, as a catch-up reads a commit or two before the zeros of
-            // preallocated space; a scan that goes on reads ever larger chunks.
-            readSize = min(readSize * 2, Self.chunkSize)
-            let length = min(max(count, readSize), end - offset)
+            let length = min(max(count, Self.chunkSize), end - offset)
             if window.count != length { window = [UInt8](repeating: 0, count: length) }
             let file = self.file
             let read = try window.withUnsafeMutableBytes { buffer in

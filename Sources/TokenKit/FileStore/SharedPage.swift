@@ -10,7 +10,7 @@ import Musl
 
 /// A page of shared memory, mapped into every process that has the store open.
 ///
-/// It holds two numbers, and a flag (``writeInProgress``). The change counter, which a writer increments after each commit or
+/// It holds two numbers. The change counter, which a writer increments after each commit or
 /// compaction is on stable storage: a reader compares it with the value it last saw, and equal
 /// means nothing changed, so a look-up needs no system call. And the durable sequence: the
 /// sequence number of the last group known to be on stable storage. A reader applies no group
@@ -31,7 +31,6 @@ final class SharedPage {
     static let size = 4096
     private static let counterOffset = 8
     private static let durableSequenceOffset = 16
-    private static let writeInProgressOffset = 24
 
     private let base: UnsafeMutableRawPointer
     /// Whether the page is this process's own (read-only use without a shared page to read).
@@ -141,14 +140,6 @@ final class SharedPage {
     func publish(sequence: UInt64) -> UInt64 {
         base.storeBytes(of: sequence, toByteOffset: Self.durableSequenceOffset, as: UInt64.self)
         return countChange()
-    }
-
-    /// Whether a writer began appending a commit and neither finished nor undid it: it died
-    /// meanwhile, and the bytes after the last complete group may be its, not the zeros of
-    /// preallocated space. Set and cleared only by the holder of the store's lock.
-    var writeInProgress: Bool {
-        get { base.load(fromByteOffset: Self.writeInProgressOffset, as: UInt64.self) != 0 }
-        set { base.storeBytes(of: newValue ? 1 : 0, toByteOffset: Self.writeInProgressOffset, as: UInt64.self) }
     }
 
     /// Counts one more change and returns the new count. Call only while holding the store's lock.
