@@ -367,3 +367,39 @@ struct FileTokenStoreIndexFileTests {
         #expect(try answers(of: FileTokenStore(path: path), about: records) == expected)
     }
 }
+
+/// A compacted store's snapshot was synced before it was renamed into place: damage or an end
+/// inside it is corruption, never a write cut short to be discarded.
+struct CompactedStoreTruncationTests {
+    let directory = TemporaryDirectory()
+
+    @Test func aSnapshotCutShortIsCorruptionNotATornWrite() async throws {
+        let path = directory.file("tokens")
+        let store = try FileTokenStore(path: path)
+        for number in 0..<50 {
+            try await store.insert(.fixture(name: "t\(number)"), maximumLiveTokensPerOwner: nil)
+        }
+        try await store.compact()
+        let bytes = try contents(of: path)
+        for cut in [bytes.count - 1, bytes.count / 2, StoreFileFormat.headerSize + 10] {
+            let copy = directory.file("copy-\(cut)")
+            try write(Array(bytes.prefix(cut)), to: copy)
+            var count: Int?
+            let failure = await tokenKitError { count = try FileTokenStore(path: copy).count }
+            #expect(failure?.code == .storeCorrupted, "cut at \(cut): opened with \(String(describing: count)) records")
+        }
+        // Damage inside the snapshot, with no commit after it, is corruption too (not a write cut
+        // short, which would drop every record from the damage on).
+        var damaged = bytes
+        damaged[bytes.count / 2] ^= 0x40
+        let copy = directory.file("copy-flipped")
+        try write(damaged, to: copy)
+        let failure = await tokenKitError { _ = try FileTokenStore(path: copy).count }
+        #expect(failure?.code == .storeCorrupted)
+        #expect(try contents(of: copy) == damaged)
+        let readOnly = await tokenKitError {
+            _ = try FileTokenStore(path: copy, options: .init(access: .readOnly)).count
+        }
+        #expect(readOnly?.code == .storeCorrupted)
+    }
+}

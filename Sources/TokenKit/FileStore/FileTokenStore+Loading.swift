@@ -80,7 +80,11 @@ extension FileTokenStore {
         guard let lockFile, options.access == .readWrite else {
             // Read-only: nothing may be repaired or published. Damage before a later commit is
             // still corruption; anything else at the end is left unread.
-            var scanner = LogScanner(file: state.file, end: try state.file.status().size)
+            var scanner = LogScanner(
+                file: state.file,
+                end: try state.file.status().size,
+                snapshotEnd: header.snapshotEnd
+            )
             if let corruption = try scanner.corruption(in: outcome) { throw corrupted(path, corruption) }
             return
         }
@@ -96,7 +100,8 @@ extension FileTokenStore {
             try reload(&state, path: path, options: options)
         }
         let size = try state.file.status().size
-        var scanner = LogScanner(file: state.file, end: size)
+        let snapshotEnd = try readHeader(of: state.file, path: path).snapshotEnd
+        var scanner = LogScanner(file: state.file, end: size, snapshotEnd: snapshotEnd)
         // Every complete group counts: the lock page is not synced, so after a power loss it can lag
         // behind groups whose calls returned. A group whose commit failed was cut off by its writer.
         let rest = try readOn(&state, with: &scanner, through: .max)
@@ -162,7 +167,7 @@ extension FileTokenStore {
         through durableSequence: UInt64,
         usingIndexFile: Bool
     ) throws(TokenKitError) -> LogScanner.Outcome {
-        var scanner = LogScanner(file: state.file, end: end)
+        var scanner = LogScanner(file: state.file, end: end, snapshotEnd: header.snapshotEnd)
         state.index = TokenIndex()
         state.snapshot = nil
         let indexFile =

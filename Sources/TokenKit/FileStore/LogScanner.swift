@@ -43,12 +43,17 @@ struct LogScanner {
 
     private let file: POSIXFile
     private let end: Int
+    /// Where the snapshot compaction wrote ends (its header says so), or 0 when the scan does not
+    /// cover it. The snapshot was synced before the file was renamed into place, so it is never a
+    /// write cut short: damage or an end before this offset is corruption.
+    private let snapshotEnd: Int
     private var window: [UInt8] = []
     private var windowStart = 0
 
-    init(file: POSIXFile, end: Int) {
+    init(file: POSIXFile, end: Int, snapshotEnd: Int = 0) {
         self.file = file
         self.end = end
+        self.snapshotEnd = snapshotEnd
     }
 
     /// Reads complete groups from `start`, calling `apply` with each group's entries in order and
@@ -70,6 +75,11 @@ struct LogScanner {
         var groupSequence: UInt64 = 0
         var groupStart = start
         var nextPart: UInt32 = 0
+        // The snapshot's parts are applied as they are read, not gathered first: the snapshot is
+        // complete or the file corrupt (a scan that stops inside it is reported as corruption),
+        // and gathering a million records before applying them would double the memory an open
+        // takes.
+        var streaming = false
         while offset < end {
             let batch: Batch
             switch try readBatch(at: offset) {
@@ -96,6 +106,7 @@ struct LogScanner {
                 }
                 groupSequence = batch.sequence
                 groupStart = offset
+                streaming = offset + batch.size < snapshotEnd
             } else {
                 guard batch.part == nextPart, batch.sequence == groupSequence else {
                     outcome.stop = .damaged(offset: offset)
@@ -103,8 +114,8 @@ struct LogScanner {
                 }
             }
             offset += batch.size
-            if batch.part == 0 && batch.isLastPart {
-                // The common case, a group of one batch: apply it without copying.
+            if (batch.part == 0 && batch.isLastPart) || streaming {
+                // The common case, a group of one batch, and the snapshot: applied without copying.
                 var entries = batch.entries
                 try apply(&entries, groupStart)
             } else {
@@ -141,6 +152,7 @@ struct LogScanner {
         case .undecodable(let offset):
             return Corruption(offset: offset, isUndecodable: true)
         case .incomplete(let offset), .damaged(let offset):
+            if offset < snapshotEnd { return Corruption(offset: offset, isUndecodable: false) }
             guard try laterGroupExists(after: offset, sequence: outcome.lastSequence) else { return nil }
             return Corruption(offset: offset, isUndecodable: false)
         }

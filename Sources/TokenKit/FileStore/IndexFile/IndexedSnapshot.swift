@@ -172,7 +172,8 @@ extension FileTokenStore.State {
 
     private mutating func readWholeLogOnce() throws(TokenKitError) {
         let (end, sequence) = (committedEnd, lastSequence)
-        var scanner = LogScanner(file: file, end: end)
+        let snapshotEnd = try FileTokenStore.readHeader(of: file, path: file.path).snapshotEnd
+        var scanner = LogScanner(file: file, end: end, snapshotEnd: snapshotEnd)
         index = TokenIndex()
         snapshot = nil
         logEntries = 0
