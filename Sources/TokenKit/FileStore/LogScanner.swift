@@ -233,6 +233,8 @@ struct LogScanner {
 
     /// Bytes checked so far by searches past damage, for tests of the bound.
     private(set) var bytesChecked = 0
+    /// Bytes read from the file so far, for tests of the bound.
+    private(set) var bytesRead = 0
 
     // MARK: Batches
 
@@ -343,6 +345,7 @@ struct LogScanner {
             let read = try window.withUnsafeMutableBytes { buffer in
                 Result { () throws(TokenKitError) in try file.read(into: buffer, at: offset) }
             }.get()
+            bytesRead += read
             windowStart = offset
             if read < length { window.removeLast(length - read) }
             guard read >= count else { return nil }
@@ -357,7 +360,10 @@ struct LogScanner {
         let magic: [UInt8] = [0x54, 0x4B, 0x42, 0x31]
         var position = position
         while position + 4 <= end {
-            let count = min(Self.chunkSize, end - position)
+            // Search what the window already holds before reading on: a search that checks one
+            // candidate after another must not read a fresh chunk for each.
+            let held = windowStart + window.count - position
+            let count = position >= windowStart && held >= 4 ? held : min(Self.chunkSize, end - position)
             let found = try bytes(at: position, count: count) { bytes -> Int? in
                 guard bytes.count >= 4 else { return nil }
                 for index in 0...(bytes.count - 4)
