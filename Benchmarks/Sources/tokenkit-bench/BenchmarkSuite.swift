@@ -25,7 +25,9 @@ struct BenchmarkSuite {
         // The same log without its index file: a store before its first compaction by this
         // version, which reads its whole log.
         let wholeLogPath = storePath + ".whole-log"
-        try? FileManager.default.removeItem(atPath: wholeLogPath)  // absent: nothing to remove
+        // `try?` is safe: a copy that is not there needs no removing, and one that cannot be
+        // removed makes the copy below throw.
+        try? FileManager.default.removeItem(atPath: wholeLogPath)
         try FileManager.default.copyItem(atPath: storePath, toPath: wholeLogPath)
         var rows: [Report.Row] = []
         for (path, how) in [(storePath, "from the index file"), (wholeLogPath, "reading the whole log")] {
