@@ -216,6 +216,9 @@ extension FileTokenStore {
         }
         try POSIXFile.move(temporary, to: path)
         try POSIXFile.synchronizeDirectory(directory(of: path))
-        return (file, offset, IndexFile.open(path: indexPath, log: file, logHeader: header))
+        // Opened again under the store's name, so that messages name the store, not the temporary
+        // file. Nobody can have replaced it meanwhile: the caller holds the writers' lock.
+        let renamed = try POSIXFile(openingExisting: path)
+        return (renamed, offset, IndexFile.open(path: indexPath, log: renamed, logHeader: header))
     }
 }

@@ -123,13 +123,14 @@ final class IndexFile: Sendable {
         var bucket = IndexFileFormat.home(of: hash, in: header.ownerBucketCount)
         var pages = PageCache()
         for _ in 0..<header.ownerBucketCount {
-            let bytes = try entry(bucket, size: IndexFileFormat.ownerBucketSize, page: header.ownerPage, &pages)
-            let count = Int(bytes.count32)
+            // An owner bucket: { u64 hash, u32 first member, u32 member count }.
+            let owners = try entry(bucket, size: IndexFileFormat.ownerBucketSize, page: header.ownerPage, &pages)
+            let count = Int(owners.second)
             guard count != 0 else { return [] }
-            if bytes.hash == hash {
-                guard Int(bytes.first) + count <= header.memberCount else { throw damaged("an owner's records") }
+            if owners.wide == hash {
+                guard Int(owners.first) + count <= header.memberCount else { throw damaged("an owner's records") }
                 var found: [(number: Int, record: TokenRecord)] = []
-                for member in Int(bytes.first)..<Int(bytes.first) + count {
+                for member in Int(owners.first)..<Int(owners.first) + count {
                     let number = try memberRecord(member, &pages)
                     let record = try record(number: number)
                     // Owners whose names hash alike share a bucket.
@@ -148,29 +149,33 @@ final class IndexFile: Sendable {
         guard number >= 0, number < header.recordCount else { throw damaged("a record number") }
         var pages = PageCache()
         let location = try entry(number, size: IndexFileFormat.recordEntrySize, page: header.recordsPage, &pages)
-        let offset = Int(clamping: location.hash)
+        // A record's place: { u64 offset, u32 length, u32 crc32 }.
+        let offset = Int(clamping: location.wide)
         let length = Int(location.first)
         guard offset >= StoreFileFormat.headerSize + StoreFileFormat.batchHeaderSize,
             length <= StoreFileFormat.maximumPayload, offset <= header.snapshotEnd - length
         else { throw damaged("a record's place in the log") }
         let bytes = try log.read(count: length, at: offset)
-        guard bytes.count == length, CRC32.checksum(bytes) == location.count32 else {
+        guard bytes.count == length, CRC32.checksum(bytes) == location.second else {
             throw TokenKitError(
                 .storeCorrupted,
                 "The token store \(quoted(storePath)) is damaged at offset \(offset) (a record of its snapshot fails its checksum). Restore it from a backup, or open it with recovery: .salvageIntactRecords to keep every intact record."
             )
         }
-        let entry = bytes.withUnsafeBytes { raw -> LogEntry? in
-            var reader = ByteReader(raw)
-            do throws(ByteReader.Malformed) {
-                let entry = try LogEntry.decode(from: &reader)
-                return reader.isAtEnd ? entry : nil
-            } catch {
-                return nil  // Malformed: refused below.
-            }
-        }
-        guard case .put(let record) = entry else { throw damaged("a record entry") }
+        guard let record = bytes.withUnsafeBytes(Self.decodePut) else { throw damaged("a record entry") }
         return record
+    }
+
+    /// The record of the put entry that is all of `bytes`; `nil` when they are anything else (a
+    /// malformed entry, another kind, or bytes left over), which the caller reports as damage.
+    private static func decodePut(_ bytes: UnsafeRawBufferPointer) -> TokenRecord? {
+        var reader = ByteReader(bytes)
+        do throws(ByteReader.Malformed) {
+            guard case .put(let record) = try LogEntry.decode(from: &reader), reader.isAtEnd else { return nil }
+            return record
+        } catch {
+            return nil
+        }
     }
 
     // MARK: Pages
@@ -212,7 +217,7 @@ final class IndexFile: Sendable {
         page: Int,
         _ pages: inout PageCache
     ) throws(TokenKitError)
-        -> (hash: UInt64, first: UInt32, count32: UInt32)
+        -> (wide: UInt64, first: UInt32, second: UInt32)
     {
         let offset = index * size
         let value = try u64(at: offset, page: page, &pages)
