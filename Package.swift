@@ -2,7 +2,7 @@
 import PackageDescription
 
 // TokenKit promises its users no package dependencies: only the Swift toolchain's own modules
-// (Foundation, Synchronization, Testing) and a C target of its own. Examples and benchmarks that need other packages live in
+// (Foundation, Synchronization, Testing) and C targets of its own. Examples and benchmarks that need other packages live in
 // their own packages under Examples/ and Benchmarks/ and depend on this one by path.
 
 let swiftSettings: [SwiftSetting] = [
@@ -19,10 +19,17 @@ let package = Package(
         .library(name: "TokenKitTesting", targets: ["TokenKitTesting"]),
     ],
     targets: [
-        .target(name: "TokenKit", dependencies: ["CTokenKitSHA256"], swiftSettings: swiftSettings),
+        .target(
+            name: "TokenKit",
+            dependencies: ["CTokenKitSHA256", "CTokenKitFileStatus"],
+            swiftSettings: swiftSettings
+        ),
         // SHA-256 in the processor's own instructions (x86-64 SHA extensions, arm64 SHA-2), chosen
         // at run time; TokenKit falls back to its portable Swift code without them.
         .target(name: "CTokenKitSHA256"),
+        // A file's identity and size without its times (statx on Linux): reading the times makes
+        // the next commit's sync also commit the file system's journal.
+        .target(name: "CTokenKitFileStatus"),
         .target(name: "TokenKitTesting", dependencies: ["TokenKit"], swiftSettings: swiftSettings),
 
         // Examples

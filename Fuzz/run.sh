@@ -24,13 +24,16 @@ BINARY=$BUILD_DIR/tokenkit-fuzz
 ARTIFACTS=Fuzz/artifacts
 
 build() {
-    # The C target with SHA-256 in hardware, beside the Swift sources (Sources/CTokenKitSHA256).
-    local c_target c_sources sources
-    c_target="$(dirname "$SOURCES")/CTokenKitSHA256"
-    c_sources=$(find "$c_target" -name '*.c' | sort)
+    # The C targets beside the Swift sources (Sources/CTokenKit*), each with an include folder.
+    local c_targets=() c_sources sources
+    # (Another checkout's may lack the newer ones.)
+    for name in CTokenKitSHA256 CTokenKitFileStatus; do
+        if [[ -d "$(dirname "$SOURCES")/$name" ]]; then c_targets+=("$(dirname "$SOURCES")/$name"); fi
+    done
+    c_sources=$(find "${c_targets[@]}" -name '*.c' | sort)
     sources=$(find "$SOURCES" Fuzz/Harness -name '*.swift' -not -path '*/Docs.docc/*' | sort)
     if [[ -x $BINARY && $(cat "$BINARY.sources" 2>/dev/null) == "$SOURCES" ]] &&
-        [[ -z $(find $sources $c_sources "$c_target/include" -newer "$BINARY" 2>/dev/null | head -1) ]]; then
+        [[ -z $(find $sources $c_sources "${c_targets[@]/%//include}" -newer "$BINARY" 2>/dev/null | head -1) ]]; then
         echo "fuzz: $BINARY is up to date"
         return
     fi
@@ -41,26 +44,32 @@ build() {
     # shellcheck disable=SC2086
     # Built from inside the build folder (with absolute source paths), so the compiler's side
     # files land there rather than in the repository.
-    local absolute c_absolute c_include
+    local absolute c_absolute target_folders=()
     absolute=$(for file in $sources; do if [[ $file == /* ]]; then echo "$file"; else echo "$PWD/$file"; fi; done)
     c_absolute=$(for file in $c_sources; do if [[ $file == /* ]]; then echo "$file"; else echo "$PWD/$file"; fi; done)
-    c_include=$(cd "$c_target/include" && pwd)
+    for target in "${c_targets[@]}"; do target_folders+=("$(cd "$target" && pwd)"); done
     (
         cd "$BUILD_DIR"
-        # The C target as SwiftPM builds it: its objects, and a module map for `import CTokenKitSHA256`.
-        local objects=()
+        # The C targets as SwiftPM builds them: their objects, and a module map each for `import`.
+        local objects=() includes=() module_maps=()
+        for folder in "${target_folders[@]}"; do
+            local name
+            name=$(basename "$folder")
+            includes+=(-I "$folder/include")
+            printf 'module %s {\n    header "%s/include/%s.h"\n    export *\n}\n' "$name" "$folder" "$name" \
+                >"$name.modulemap"
+            module_maps+=(-Xcc -fmodule-map-file="$PWD/$name.modulemap")
+        done
         for file in $c_absolute; do
             local object
-            object="$(basename "$file" .c).o"
-            clang -O2 -g -fsanitize=fuzzer-no-link,address -I "$c_include" -c "$file" -o "$object"
+            object="$(basename "$(dirname "$file")")-$(basename "$file" .c).o"
+            clang -O2 -g -fsanitize=fuzzer-no-link,address "${includes[@]}" -c "$file" -o "$object"
             objects+=("$object")
         done
-        printf 'module CTokenKitSHA256 {\n    header "%s/CTokenKitSHA256.h"\n    export *\n}\n' "$c_include" \
-            >CTokenKitSHA256.modulemap
         swiftc -sanitize=fuzzer,address -parse-as-library -module-name TokenKit \
             -swift-version 6 -enable-upcoming-feature ExistentialAny -enable-upcoming-feature MemberImportVisibility \
             -O -g -wmo -j 1 -use-ld=lld \
-            -Xcc -fmodule-map-file="$PWD/CTokenKitSHA256.modulemap" -I "$c_include" \
+            "${module_maps[@]}" "${includes[@]}" \
             $absolute "${objects[@]}" -o "$(basename "$BINARY")"
     )
     echo "$SOURCES" >"$BINARY.sources"

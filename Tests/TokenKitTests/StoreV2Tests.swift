@@ -52,7 +52,7 @@ struct FileTokenStoreV2Tests {
         let reader = try FileTokenStore(path: path)
         let kept = TokenRecord.fixture(name: "kept")
         try await writer.insert(kept, maximumLiveTokensPerOwner: nil)
-        let sizeBefore = try contents(of: path).count
+        let sizeBefore = writer.logEnd
 
         let pending = TokenRecord.fixture(name: "pending")
         let unpublished = StoreFileFormat.encodeGroup([.put(pending)], sequence: writer.commitCount + 1)

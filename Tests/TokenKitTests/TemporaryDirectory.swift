@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 @testable import TokenKit
 
@@ -42,4 +43,9 @@ func contents(of path: String) throws -> [UInt8] {
 func write(_ bytes: [UInt8], to path: String) throws {
     try Data(bytes).write(to: URL(fileURLWithPath: path))
     try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+}
+
+extension FileTokenStore {
+    /// Where the log's last complete group ends; after it the file may hold preallocated zeros.
+    var logEnd: Int { state.withLock { $0.committedEnd } }
 }

@@ -75,11 +75,22 @@ extension FileTokenStore {
             try salvage(&state, report: &report, path: path)
             return
         }
-        guard outcome.stop != .end || state.lastSequence != published || header.version < StoreFileFormat.version
+        // Zeros after the last group are the log's preallocated space when the shared page says
+        // that group is the last durable one. Otherwise (the page is new, as after a restart) they
+        // are checked under the lock: they must not hide a later commit.
+        let endsAtZeros = outcome.stop.isZeros(after: header.snapshotEnd)
+        let cleanEnd = outcome.stop == .end || (endsAtZeros && published != 0)
+        guard !cleanEnd || state.lastSequence != published || header.version < StoreFileFormat.version
         else { return }
         guard let lockFile, options.access == .readWrite else {
             // Read-only: nothing may be repaired or published. Damage before a later commit is
-            // still corruption; anything else at the end is left unread.
+            // still corruption; anything else at the end is left unread. Zeros are not searched (a
+            // writer may be committing into them meanwhile), but zeros where a commit published
+            // before the scan began should be are damage.
+            if endsAtZeros {
+                guard published != 0, state.lastSequence < published, let offset = outcome.problemOffset else { return }
+                throw corrupted(path, LogScanner.Corruption(offset: offset, isUndecodable: false))
+            }
             var scanner = LogScanner(
                 file: state.file,
                 end: try state.file.status().size,
@@ -110,7 +121,10 @@ extension FileTokenStore {
             try salvage(&state, report: &report, path: path)
             return
         }
-        if rest.stop != .end {
+        // Zeros that hide no commit are preallocated space, and stay. (Bytes after them, of a write
+        // cut short, stay too: a writer overwrites them, and a scan that meets them after a later
+        // commit takes them for a write cut short.)
+        if rest.stop != .end, !rest.stop.isZeros(after: snapshotEnd) {
             report.discardedTailBytes = size - state.committedEnd
             try state.file.truncate(to: state.committedEnd)
         }
@@ -338,6 +352,9 @@ extension FileTokenStore {
             state.seenChange = state.shared.publish(sequence: state.lastSequence)
         }
         guard outcome.stop != .end else { return }
+        // Zeros after the last group are preallocated space. (Zeros over a durable commit leave
+        // this handle behind the published sequence, which detaches it above.)
+        if case .zeros = outcome.stop { return }
         if let corruption = try scanner.corruption(in: outcome) { throw Self.corrupted(path, corruption) }
         try state.file.truncate(to: state.committedEnd)
         try state.file.synchronize()

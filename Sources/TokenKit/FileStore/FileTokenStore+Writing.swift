@@ -247,6 +247,7 @@ extension FileTokenStore {
     /// every later write: a reopen decides from what the file then holds.
     private func persist(_ staged: StagedGroup) throws(TokenKitError) {
         do throws(TokenKitError) {
+            try Self.preallocate(staged.file, through: staged.offset + staged.bytes.count)
             try staged.file.write(staged.bytes, at: staged.offset)
             if let injected = injectedSyncFailure.withLock({ $0.take() }) { throw injected }
             if options.durability == .synchronous { try staged.file.synchronize() }
@@ -275,6 +276,23 @@ extension FileTokenStore {
             state.appendingFrom = nil
             state.seenChange = state.shared.publish(sequence: staged.sequence)
         }
+    }
+
+    /// How much the log grows by when a commit does not fit in what it has: an eighth of its size,
+    /// from 64 KiB to 1 MiB, so that a small store stays small, and an open (which checks that the
+    /// zeros hide no commit) reads at most 1 MiB of them.
+    static func preallocationChunk(forSize size: Int) -> Int {
+        min(max(size / 8, 64 << 10), 1 << 20)
+    }
+
+    /// Makes `file` reach at least `end` by writing zeros after what it holds, so that commits
+    /// overwrite space the file already has: their syncs then flush data alone, not the file's
+    /// size (which only the sync of the first commit after growing flushes).
+    static func preallocate(_ file: POSIXFile, through end: Int) throws(TokenKitError) {
+        let size = try file.status().size
+        guard end > size else { return }
+        let target = end + preallocationChunk(forSize: size)
+        try file.write([UInt8](repeating: 0, count: target - size), at: size)
     }
 
     /// The error for a write through a read-only handle.

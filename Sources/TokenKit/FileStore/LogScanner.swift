@@ -20,6 +20,15 @@ struct LogScanner {
         /// The group at this offset is later than the last one published as durable: a commit under
         /// way, or one that failed or was cut short before it was published.
         case notDurable(offset: Int)
+        /// Zeros where the next group's header would be (a whole header's worth, or every byte
+        /// left when fewer remain): the log's end, in space the writer has preallocated. Like a
+        /// write cut short, it is damage when a later group follows it, or inside the snapshot.
+        case zeros(offset: Int)
+
+        /// Whether this is zeros after the snapshot: the end of a log with preallocated space.
+        func isZeros(after snapshotEnd: Int) -> Bool {
+            if case .zeros(let offset) = self { offset >= snapshotEnd } else { false }
+        }
     }
 
     /// What a scan found.
@@ -28,7 +37,7 @@ struct LogScanner {
         var problemOffset: Int? {
             switch stop {
             case .end, .notDurable: nil
-            case .incomplete(let offset), .damaged(let offset), .undecodable(let offset): offset
+            case .incomplete(let offset), .damaged(let offset), .undecodable(let offset), .zeros(let offset): offset
             }
         }
 
@@ -49,6 +58,8 @@ struct LogScanner {
     private let snapshotEnd: Int
     private var window: [UInt8] = []
     private var windowStart = 0
+    /// How much the next refill of the window reads, at least.
+    private var readSize = 2048
 
     init(file: POSIXFile, end: Int, snapshotEnd: Int = 0) {
         self.file = file
@@ -81,6 +92,10 @@ struct LogScanner {
         // takes.
         var streaming = false
         while offset < end {
+            if nextPart == 0, try isZeroHeader(at: offset) {
+                outcome.stop = .zeros(offset: offset)
+                return outcome
+            }
             let batch: Batch
             switch try readBatch(at: offset) {
             case nil:
@@ -151,7 +166,7 @@ struct LogScanner {
             return nil
         case .undecodable(let offset):
             return Corruption(offset: offset, isUndecodable: true)
-        case .incomplete(let offset), .damaged(let offset):
+        case .incomplete(let offset), .damaged(let offset), .zeros(let offset):
             if offset < snapshotEnd { return Corruption(offset: offset, isUndecodable: false) }
             guard try laterGroupExists(after: offset, sequence: outcome.lastSequence) else { return nil }
             return Corruption(offset: offset, isUndecodable: false)
@@ -235,6 +250,14 @@ struct LogScanner {
     private(set) var bytesChecked = 0
     /// Bytes read from the file so far, for tests of the bound.
     private(set) var bytesRead = 0
+
+    /// Whether a batch header's worth of zeros starts at `offset`, or zeros fill what is left of
+    /// the file when it is shorter than a header.
+    private mutating func isZeroHeader(at offset: Int) throws(TokenKitError) -> Bool {
+        let count = min(StoreFileFormat.batchHeaderSize, end - offset)
+        guard count > 0 else { return false }
+        return try bytes(at: offset, count: count) { $0.allSatisfy { $0 == 0 } } ?? false
+    }
 
     // MARK: Batches
 
@@ -339,7 +362,10 @@ struct LogScanner {
     ) throws(TokenKitError) -> T? {
         guard offset + count <= end else { return nil }
         if offset < windowStart || offset + count > windowStart + window.count {
-            let length = min(max(count, Self.chunkSize), end - offset)
+            // The first read is small, as a catch-up reads a commit or two before the zeros of
+            // preallocated space; a scan that goes on reads ever larger chunks.
+            readSize = min(readSize * 2, Self.chunkSize)
+            let length = min(max(count, readSize), end - offset)
             if window.count != length { window = [UInt8](repeating: 0, count: length) }
             let file = self.file
             let read = try window.withUnsafeMutableBytes { buffer in

@@ -1,3 +1,5 @@
+import CTokenKitFileStatus
+
 #if canImport(Darwin)
 import Darwin
 #elseif canImport(Glibc)
@@ -46,6 +48,11 @@ final class POSIXFile: Sendable {
     }
 
     /// The file's identity and size.
+    ///
+    /// Read without the file's times (`statx` on Linux, in the C target `CTokenKitFileStatus`):
+    /// since Linux 6.13, reading a file's change or modification time makes the next write to it
+    /// update them at once, so the next `fdatasync` must also commit the file system's journal
+    /// (measured on ext4: 130 µs instead of 90 µs for a commit into space the file has).
     struct Status: Equatable {
         var device: UInt64
         var inode: UInt64
@@ -54,16 +61,17 @@ final class POSIXFile: Sendable {
         var isRegularFile: Bool
     }
 
+    /// The open file's status. It never reads the file's times: see ``Status``.
     func status() throws(TokenKitError) -> Status {
-        var info = stat()
-        guard fstat(descriptor, &info) == 0 else { throw Self.failure("stat", path) }
+        var info = tokenkit_file_status()
+        guard tokenkit_file_status_of_descriptor(descriptor, &info) == 0 else { throw Self.failure("stat", path) }
         return Status(info)
     }
 
     /// The status of whatever file `path` names now, or `nil` if there is none.
     static func status(atPath path: String) -> Status? {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return nil }
+        var info = tokenkit_file_status()
+        guard tokenkit_file_status_at_path(path, &info) == 0 else { return nil }
         return Status(info)
     }
 
@@ -208,13 +216,13 @@ struct SystemCallError: Error, CustomStringConvertible {
 }
 
 extension POSIXFile.Status {
-    init(_ info: stat) {
+    init(_ info: tokenkit_file_status) {
         self.init(
-            device: UInt64(info.st_dev),
-            inode: UInt64(info.st_ino),
-            size: Int(info.st_size),
-            mode: UInt32(info.st_mode),
-            isRegularFile: (info.st_mode & S_IFMT) == S_IFREG
+            device: info.device,
+            inode: info.inode,
+            size: Int(info.size),
+            mode: info.mode,
+            isRegularFile: info.mode & UInt32(S_IFMT) == UInt32(S_IFREG)
         )
     }
 
