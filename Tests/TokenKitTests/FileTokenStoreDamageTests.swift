@@ -161,12 +161,13 @@ struct FileTokenStoreDamageTests {
         var (bytes, _, _) = try await makeStore()
         let header = StoreFileFormat.Header(snapshotEnd: 40, snapshotSequence: 0).encoded()
         bytes.replaceSubrange(0..<40, with: header)
-        bytes[8] = 3
+        let newer = StoreFileFormat.version + 1
+        bytes[8] = UInt8(newer)
         #expect {
             try open(bytes)
         } throws: { error in
             let message = (error as? TokenKitError)?.message ?? ""
-            return message.contains("version 3") && message.contains("Upgrade")
+            return message.contains("version \(newer)") && message.contains("Upgrade")
         }
     }
 }

@@ -44,7 +44,8 @@ struct FileTokenStorePreallocationTests {
         let records = try await makeStore()
         let end = try FileTokenStore(path: path).logEnd
         let bytes = try contents(of: path)
-        var generator = SystemRandomNumberGenerator()
+        let seed = UInt64.random(in: 1...UInt64.max)
+        var generator = SeededGenerator(seed: seed)
         let positions =
             Array(end..<end + 40) + (0..<60).map { _ in Int.random(in: end..<bytes.count, using: &generator) }
         for position in positions {
@@ -53,7 +54,7 @@ struct FileTokenStorePreallocationTests {
             let copy = directory.file("copy-\(UUID().uuidString)")
             try write(damaged, to: copy)
             let store = try FileTokenStore(path: copy)
-            #expect(try store.count == 5, "flip at \(position)")
+            #expect(try store.count == 5, "flip at \(position), seed \(seed)")
             for record in records { #expect(try store.record(id: record.id) == record) }
         }
     }
@@ -67,10 +68,14 @@ struct FileTokenStorePreallocationTests {
         var damaged = bytes
         damaged.replaceSubrange(second..<second + StoreFileFormat.batchHeaderSize, with: repeatElement(0, count: 28))
 
-        // A fresh copy (no shared page), and the store itself (its page knows five commits).
+        // A fresh copy (no shared page, then a new one), and the store itself (its page knows
+        // five commits).
         let copy = directory.file("copy")
         try write(damaged, to: copy)
+        let readOnly = FileTokenStore.Options(access: .readOnly)
+        #expect(openingError { _ = try FileTokenStore(path: copy, options: readOnly) }?.code == .storeCorrupted)
         #expect(openingError { _ = try FileTokenStore(path: copy) }?.code == .storeCorrupted)
+        #expect(openingError { _ = try FileTokenStore(path: copy, options: readOnly) }?.code == .storeCorrupted)
         try write(damaged, to: path)
         #expect(openingError { _ = try FileTokenStore(path: path) }?.code == .storeCorrupted)
         #expect(
@@ -113,6 +118,8 @@ struct FileTokenStorePreallocationTests {
             group.addTask {
                 for index in 0..<200 {
                     try await writer.insert(.fixture(name: "n\(index)"), maximumLiveTokensPerOwner: nil)
+                    // A compaction replaces the file under readers that opened the old one.
+                    if index % 40 == 39 { try await writer.compact() }
                 }
             }
             group.addTask {
@@ -164,5 +171,21 @@ extension String {
     func copying(from source: String) throws -> String {
         try TokenKitTests.write(contents(of: source), to: self)
         return self
+    }
+}
+
+/// SplitMix64: random enough for choosing what to damage, and reproducible from the seed a failure
+/// prints.
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var value = state
+        value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        value = (value ^ (value >> 27)) &* 0x94D0_49BB_1331_11EB
+        return value ^ (value >> 31)
     }
 }

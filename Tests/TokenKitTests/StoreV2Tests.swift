@@ -122,7 +122,7 @@ struct FileTokenStoreV2Tests {
 
     /// A store of the previous format version opens with every record, and its header is marked
     /// as the current version before anything new is written, so older releases refuse it.
-    @Test func aVersionOneStoreOpensAndIsMarkedAsVersionTwo() async throws {
+    @Test func anOlderVersionsStoreOpensAndIsMarkedAsTheCurrentVersion() async throws {
         let record = TokenRecord.fixture(name: "old")
         do {
             let store = try FileTokenStore(path: path)
@@ -135,9 +135,12 @@ struct FileTokenStoreV2Tests {
 
         let reopened = try FileTokenStore(path: path)
         #expect(try reopened.record(id: record.id) == record)
-        #expect(try FileTokenStore.readHeader(of: POSIXFile(openingExisting: path), path: path).version == 2)
+        #expect(
+            try FileTokenStore.readHeader(of: POSIXFile(openingExisting: path), path: path).version
+                == StoreFileFormat.version
+        )
 
-        header.version = 3
+        header.version = StoreFileFormat.version + 1
         try POSIXFile(openingExisting: path).write(header.encoded(), at: 0)
         let error = await tokenKitError { _ = try FileTokenStore(path: path) }
         #expect(error?.code == .storeCorrupted)

@@ -84,12 +84,10 @@ extension FileTokenStore {
         else { return }
         guard let lockFile, options.access == .readWrite else {
             // Read-only: nothing may be repaired or published. Damage before a later commit is
-            // still corruption; anything else at the end is left unread. Zeros are not searched (a
-            // writer may be committing into them meanwhile), but zeros where a commit published
-            // before the scan began should be are damage.
+            // still corruption; anything else at the end is left unread.
             if endsAtZeros {
-                guard published != 0, state.lastSequence < published, let offset = outcome.problemOffset else { return }
-                throw corrupted(path, LogScanner.Corruption(offset: offset, isUndecodable: false))
+                try checkZerosReadOnly(outcome, published: published, state: state, header: header, path: path)
+                return
             }
             var scanner = LogScanner(
                 file: state.file,
@@ -141,6 +139,34 @@ extension FileTokenStore {
         if state.shared.durableSequence != state.lastSequence {
             state.seenChange = state.shared.publish(sequence: state.lastSequence)
         }
+    }
+
+    /// Checks, for a read-only open, that the zeros the scan stopped at hide no commit.
+    ///
+    /// With a durable sequence published, zeros where a commit published before the scan began
+    /// should be are damage (unless a compaction replaced the file meanwhile: catch-up follows
+    /// it). Zeros after the last published commit are not searched, as a writer may be committing
+    /// into them. With none published (a new shared page, as after a restart), no writer has
+    /// committed since the page was made, so a later commit after the zeros makes them damage,
+    /// unless a writer published meanwhile (its open checked the zeros under the lock, and this
+    /// handle's catch-up stops serving if it then lacks a published commit).
+    private static func checkZerosReadOnly(
+        _ outcome: LogScanner.Outcome,
+        published: UInt64,
+        state: State,
+        header: StoreFileFormat.Header,
+        path: String
+    ) throws(TokenKitError) {
+        guard let offset = outcome.problemOffset else { return }
+        if published != 0 {
+            guard state.lastSequence < published,
+                POSIXFile.status(atPath: path)?.isSameFile(as: state.fileStatus) == true
+            else { return }
+            throw corrupted(path, LogScanner.Corruption(offset: offset, isUndecodable: false))
+        }
+        var scanner = LogScanner(file: state.file, end: try state.file.status().size, snapshotEnd: header.snapshotEnd)
+        guard let corruption = try scanner.corruption(in: outcome), state.shared.durableSequence == 0 else { return }
+        throw corrupted(path, corruption)
     }
 
     /// Reads the file now at `path` from scratch, in place of the one `state` has open.

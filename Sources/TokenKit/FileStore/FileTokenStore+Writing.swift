@@ -285,14 +285,22 @@ extension FileTokenStore {
         min(max(size / 8, 64 << 10), 1 << 20)
     }
 
-    /// Makes `file` reach at least `end` by writing zeros after what it holds, so that commits
+    /// Makes `file` reach past `end` by writing zeros after what it holds, so that commits
     /// overwrite space the file already has: their syncs then flush data alone, not the file's
     /// size (which only the sync of the first commit after growing flushes).
+    ///
+    /// A failure (a disk too full for the chunk) is not the commit's: the commit then appends,
+    /// and its own write reports a disk too full for it. Zeros written before the failure are
+    /// preallocated space like any other.
     static func preallocate(_ file: POSIXFile, through end: Int) throws(TokenKitError) {
         let size = try file.status().size
         guard end > size else { return }
         let target = end + preallocationChunk(forSize: size)
-        try file.write([UInt8](repeating: 0, count: target - size), at: size)
+        do {
+            try file.write([UInt8](repeating: 0, count: target - size), at: size)
+        } catch {
+            return
+        }
     }
 
     /// The error for a write through a read-only handle.

@@ -28,9 +28,10 @@
 /// intact, so a commit is all-or-nothing however the disk tore it.
 enum StoreFileFormat {
     static let magic = Array("TOKENKIT".utf8)
-    static let version: UInt32 = 2
+    /// 3: the log may end with preallocated zeros (2: hasher entries and lineages; 1: the first).
+    static let version: UInt32 = 3
     /// The versions this release reads.
-    static let readableVersions: ClosedRange<UInt32> = 1...2
+    static let readableVersions: ClosedRange<UInt32> = 1...3
     static let headerSize = 40
     static let batchMagic: UInt32 = 0x3142_4B54  // "TKB1" in little-endian order
     static let batchHeaderSize = 28
