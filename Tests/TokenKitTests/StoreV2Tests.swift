@@ -122,14 +122,33 @@ struct FileTokenStoreV2Tests {
 
     /// A store of the previous format version opens with every record, and its header is marked
     /// as the current version before anything new is written, so older releases refuse it.
-    @Test func anOlderVersionsStoreOpensAndIsMarkedAsTheCurrentVersion() async throws {
+    @Test func aStoreAnOlderTokenKitCompactedIsMarkedAsTheCurrentVersionBeforeAWrite() async throws {
+        let writer = try FileTokenStore(path: path)
+        try await writer.insert(.fixture(name: "first"), maximumLiveTokensPerOwner: nil)
+        // Another process compacts, as an older TokenKit that had the store open would: its file
+        // says version 2.
+        try await FileTokenStore(path: path).compact()
+        var header = try FileTokenStore.readHeader(of: POSIXFile(openingExisting: path), path: path)
+        header.version = 2
+        try POSIXFile(openingExisting: path).write(header.encoded(), at: 0)
+
+        try await writer.insert(.fixture(name: "second"), maximumLiveTokensPerOwner: nil)
+        #expect(
+            try FileTokenStore.readHeader(of: POSIXFile(openingExisting: path), path: path).version
+                == StoreFileFormat.version
+        )
+        #expect(try FileTokenStore(path: path).count == 2)
+    }
+
+    @Test(arguments: [UInt32(1), 2])
+    func anOlderVersionsStoreOpensAndIsMarkedAsTheCurrentVersion(_ version: UInt32) async throws {
         let record = TokenRecord.fixture(name: "old")
         do {
             let store = try FileTokenStore(path: path)
             try await store.insert(record, maximumLiveTokensPerOwner: nil)
         }
         var header = try FileTokenStore.readHeader(of: POSIXFile(openingExisting: path), path: path)
-        header.version = 1
+        header.version = version
         try POSIXFile(openingExisting: path).write(header.encoded(), at: 0)
         try FileManager.default.removeItem(atPath: path + ".lock")
 

@@ -84,7 +84,10 @@ extension FileTokenStore {
         else { return }
         guard let lockFile, options.access == .readWrite else {
             // Read-only: nothing may be repaired or published. Damage before a later commit is
-            // still corruption; anything else at the end is left unread.
+            // still corruption; anything else at the end is left unread. A handle behind the
+            // durable sequence (a compaction replaced the file since it was opened) catches up at
+            // its first call rather than within a second.
+            if state.lastSequence < published { state.identityCheckedAt = .now - identityCheckInterval }
             if endsAtZeros {
                 try checkZerosReadOnly(outcome, published: published, state: state, header: header, path: path)
                 return
@@ -126,14 +129,7 @@ extension FileTokenStore {
             report.discardedTailBytes = size - state.committedEnd
             try state.file.truncate(to: state.committedEnd)
         }
-        // A file of an older format version is marked as this one before anything of this
-        // version is written to it, so that older releases refuse it rather than misread it.
-        let current = try readHeader(of: state.file, path: path)
-        if current.version < StoreFileFormat.version {
-            var upgraded = current
-            upgraded.version = StoreFileFormat.version
-            try state.file.write(upgraded.encoded(), at: 0)
-        }
+        try markAsCurrentVersion(state.file, path: path)
         // The file, read under the lock, is the truth: sync it, then publish its last group.
         try state.file.synchronize()
         if state.shared.durableSequence != state.lastSequence {
@@ -148,8 +144,10 @@ extension FileTokenStore {
     /// it). Zeros after the last published commit are not searched, as a writer may be committing
     /// into them. With none published (a new shared page, as after a restart), no writer has
     /// committed since the page was made, so a later commit after the zeros makes them damage,
-    /// unless a writer published meanwhile (its open checked the zeros under the lock, and this
-    /// handle's catch-up stops serving if it then lacks a published commit).
+    /// unless a writer published meanwhile, or committed into the zeros (its open checked them
+    /// under the lock, and this handle's catch-up stops serving if it then lacks a published
+    /// commit). The zeros are read again for a handle without a shared page, which sees no writer
+    /// publish.
     private static func checkZerosReadOnly(
         _ outcome: LogScanner.Outcome,
         published: UInt64,
@@ -166,7 +164,20 @@ extension FileTokenStore {
         }
         var scanner = LogScanner(file: state.file, end: try state.file.status().size, snapshotEnd: header.snapshotEnd)
         guard let corruption = try scanner.corruption(in: outcome), state.shared.durableSequence == 0 else { return }
+        var again = LogScanner(file: state.file, end: try state.file.status().size, snapshotEnd: header.snapshotEnd)
+        guard case .zeros = try again.scan(from: offset, after: state.lastSequence, apply: { _, _ in }).stop
+        else { return }
         throw corrupted(path, corruption)
+    }
+
+    /// Marks a file of an older format version as this one, before anything of this version is
+    /// written to it, so that older releases refuse it rather than misread it (preallocated zeros
+    /// taken for a commit cut short). Call holding the writers' lock; the caller syncs.
+    static func markAsCurrentVersion(_ file: POSIXFile, path: String) throws(TokenKitError) {
+        var header = try readHeader(of: file, path: path)
+        guard header.version < StoreFileFormat.version else { return }
+        header.version = StoreFileFormat.version
+        try file.write(header.encoded(), at: 0)
     }
 
     /// Reads the file now at `path` from scratch, in place of the one `state` has open.
@@ -349,6 +360,12 @@ extension FileTokenStore {
     func catchUp(_ state: inout State, holdingLock: Bool) throws(TokenKitError) {
         if let current = POSIXFile.status(atPath: path), !current.isSameFile(as: state.fileStatus) {
             try switchToReplacement(&state)
+            // An older TokenKit that had the store open may have compacted it into a file of its
+            // own version: a writer marks it as this one before preallocating in it.
+            if holdingLock {
+                try Self.markAsCurrentVersion(state.file, path: path)
+                try state.file.synchronize()
+            }
         }
         // Read before the file: every group up to it was written before it was published.
         let published = state.shared.durableSequence

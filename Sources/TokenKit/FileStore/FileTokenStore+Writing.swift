@@ -289,8 +289,8 @@ extension FileTokenStore {
     /// overwrite space the file already has: their syncs then flush data alone, not the file's
     /// size (which only the sync of the first commit after growing flushes).
     ///
-    /// A failure (a disk too full for the chunk) is not the commit's: the commit then appends,
-    /// and its own write reports a disk too full for it. Zeros written before the failure are
+    /// A disk too full for the chunk is not the commit's failure: the commit then appends, and
+    /// its own write reports a disk too full for it. Zeros written before the failure are
     /// preallocated space like any other.
     static func preallocate(_ file: POSIXFile, through end: Int) throws(TokenKitError) {
         let size = try file.status().size
@@ -298,7 +298,9 @@ extension FileTokenStore {
         let target = end + preallocationChunk(forSize: size)
         do {
             try file.write([UInt8](repeating: 0, count: target - size), at: size)
-        } catch {
+        } catch  where error.code == .storageFull {
+            // Dropped on purpose: the disk has no room for the chunk, which may still leave room
+            // for the commit. Other failures are the commit's: they fail it, and it is undone.
             return
         }
     }

@@ -1,14 +1,15 @@
-/// The bytes of a `FileTokenStore` file, version 2. The DocC article "The file store's format"
+/// The bytes of a `FileTokenStore` file, version 3. The DocC article "The file store's format"
 /// describes the same layout for people.
 ///
-/// Version 2 added a log entry kind (the hasher identity) and a record flag (its lineage). This
-/// version reads version 1 files and rewrites their header as version 2 when it first opens them,
-/// so that older releases, which would take the new entries for damage, refuse the file instead.
+/// Version 2 added a log entry kind (the hasher identity) and a record flag (its lineage); version
+/// 3 lets the log end with preallocated zeros. This version reads version 1 and 2 files and a
+/// writer rewrites their header as version 3 when it first opens them, so that older releases,
+/// which would take the new entries or the zeros for damage, refuse the file instead.
 ///
 /// ```
 /// header (40 bytes)
 ///   0  "TOKENKIT"            magic
-///   8  u32 version           2 (1: before hasher identities and lineages)
+///   8  u32 version           3 (2: before preallocated zeros; 1: before hasher identities)
 ///  12  u32 flags             0
 ///  16  u64 snapshotEnd       offset where the snapshot written by compaction ends
 ///  24  u64 snapshotSequence  the sequence number of that snapshot (0 when there is none)
@@ -22,6 +23,7 @@
 ///  20  u32 flags             bit 0: last part of the group
 ///  24  u32 crc32             of bytes 4..<24 and the payload
 ///  28  payload               log entries
+/// then, from version 3, zeros where the next batch header would be: preallocated space
 /// ```
 ///
 /// All integers are little-endian. A group is one commit: it counts only when all its parts are
