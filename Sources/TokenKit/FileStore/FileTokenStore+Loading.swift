@@ -164,9 +164,9 @@ extension FileTokenStore {
         }
         var scanner = LogScanner(file: state.file, end: try state.file.status().size, snapshotEnd: header.snapshotEnd)
         guard let corruption = try scanner.corruption(in: outcome), state.shared.durableSequence == 0 else { return }
-        var again = LogScanner(file: state.file, end: try state.file.status().size, snapshotEnd: header.snapshotEnd)
-        guard case .zeros = try again.scan(from: offset, after: state.lastSequence, apply: { _, _ in }).stop
-        else { return }
+        // A fresh scanner, so the zeros are read from the file again, not from the search's window.
+        var again = LogScanner(file: state.file, end: try state.file.status().size)
+        guard try again.isZeroHeader(at: offset) else { return }
         throw corrupted(path, corruption)
     }
 

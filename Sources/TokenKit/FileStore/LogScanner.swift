@@ -253,7 +253,7 @@ struct LogScanner {
 
     /// Whether a batch header's worth of zeros starts at `offset`, or zeros fill what is left of
     /// the file when it is shorter than a header.
-    private mutating func isZeroHeader(at offset: Int) throws(TokenKitError) -> Bool {
+    mutating func isZeroHeader(at offset: Int) throws(TokenKitError) -> Bool {
         let count = min(StoreFileFormat.batchHeaderSize, end - offset)
         guard count > 0 else { return false }
         return try bytes(at: offset, count: count) { $0.allSatisfy { $0 == 0 } } ?? false
