@@ -21,7 +21,7 @@ let package = Package(
     targets: [
         .target(
             name: "TokenKit",
-            dependencies: ["CTokenKitSHA256", "CTokenKitFileStatus"],
+            dependencies: ["CTokenKitSHA256", "CTokenKitFileStatus", "CTokenKitRandom"],
             swiftSettings: swiftSettings
         ),
         // SHA-256 in the processor's own instructions (x86-64 SHA extensions, arm64 SHA-2), chosen
@@ -30,6 +30,8 @@ let package = Package(
         // A file's identity and size without its times (statx on Linux): reading the times makes
         // the next commit's sync also commit the file system's journal.
         .target(name: "CTokenKitFileStatus"),
+        // Random bytes from the system's CSPRNG, a whole token's worth in one system call.
+        .target(name: "CTokenKitRandom"),
         .target(name: "TokenKitTesting", dependencies: ["TokenKit"], swiftSettings: swiftSettings),
 
         // Examples

@@ -27,8 +27,8 @@ build() {
     # The C targets beside the Swift sources (Sources/CTokenKit*), each with an include folder.
     local c_targets=() c_sources sources
     # (Another checkout's may lack the newer ones.)
-    for name in CTokenKitSHA256 CTokenKitFileStatus; do
-        if [[ -d "$(dirname "$SOURCES")/$name" ]]; then c_targets+=("$(dirname "$SOURCES")/$name"); fi
+    for target in "$(dirname "$SOURCES")"/CTokenKit*; do
+        if [[ -d $target/include ]]; then c_targets+=("$target"); fi
     done
     c_sources=$(find "${c_targets[@]}" -name '*.c' | sort)
     sources=$(find "$SOURCES" Fuzz/Harness -name '*.swift' -not -path '*/Docs.docc/*' | sort)

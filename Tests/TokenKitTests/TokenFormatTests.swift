@@ -20,6 +20,19 @@ struct TokenFormatTests {
         #expect(tokens.count == 10_000)
     }
 
+    @Test func systemRandomWordsRefillPastTheirBatchAndNeverRepeat() {
+        // One system call per 3 words here: the 4th, 7th … come from refills.
+        var generator = SystemRandomWords(batch: 3)
+        let words = (0..<3_000).map { _ in generator.next() }
+        #expect(Set(words).count == 3_000)
+        // Every bit position takes both values: no refill left zeros behind.
+        #expect(words.reduce(0, |) == .max)
+        #expect(words.reduce(.max, &) == 0)
+        // A batch of zero words still draws one at a time.
+        var single = SystemRandomWords(batch: 0)
+        #expect(single.next() != single.next())
+    }
+
     @Test func randomCharactersCoverTheWholeAlphabet() {
         let characters = Set((0..<200).flatMap { _ in format.generate().dropFirst(3).dropLast(6) })
         #expect(characters.count == 62)

@@ -79,7 +79,10 @@ public struct TokenFormat: Hashable, Sendable {
 
     /// Generates a new token from the system's cryptographically secure random number generator.
     public func generate() -> String {
-        var generator = SystemRandomNumberGenerator()
+        // Enough words for the random characters in one draw, almost always: each byte is kept
+        // with probability 248/256 (see `Base62.randomCharacters`), so one more word covers the
+        // bytes turned down.
+        var generator = SystemRandomWords(batch: (randomLength + 7) / 8 + 1)
         return generate(using: &generator)
     }
 

@@ -13,7 +13,7 @@ public struct TokenID: Hashable, Sendable, Comparable, LosslessStringConvertible
 
     /// Creates a new random id.
     public static func random() -> TokenID {
-        var generator = SystemRandomNumberGenerator()
+        var generator = SystemRandomWords(batch: 2)
         return TokenID(high: generator.next(), low: generator.next())
     }
 
