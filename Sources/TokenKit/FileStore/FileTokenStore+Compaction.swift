@@ -17,20 +17,8 @@ extension FileTokenStore {
     /// failure asks to wait. Runs on the writer queue, holding the writers' lock. A failed
     /// compaction leaves the store as it was; the failure is kept for ``performMaintenance()``.
     func compactIfNeeded() {
-        let counts = state.withLock { state in
-            Result { () throws(TokenKitError) in
-                // A stopped handle, or one whose failed write was not undone, holds nothing to trust.
-                if let stopped = state.detached ?? state.writesRefused { throw stopped }
-                return (live: try state.recordCount(), total: state.logEntries)
-            }
-        }
-        // Records that cannot be counted cannot be compacted; the next call that reads them
-        // reports why.
-        guard case .success(let (live, total)) = counts else { return }
-        let dead = total - live
-        guard dead >= options.compactionThreshold, dead >= live else { return }
+        guard isCompactionDue() else { return }
         let now = ContinuousClock.now
-        guard compaction.withLock({ $0.retryAfter.map { now >= $0 } ?? true }) else { return }
         do {
             try writeCompactedStore()
             compaction.withLock { $0 = CompactionHealth() }
@@ -45,6 +33,24 @@ extension FileTokenStore {
         }
     }
 
+    /// Whether dead entries have piled up enough to compact, and no failed compaction asks to wait.
+    func isCompactionDue() -> Bool {
+        let counts = state.withLock { state in
+            Result { () throws(TokenKitError) in
+                // A stopped handle, or one whose failed write was not undone, holds nothing to trust.
+                if let stopped = state.detached ?? state.writesRefused { throw stopped }
+                return (live: try state.recordCount(), total: state.logEntries)
+            }
+        }
+        // Records that cannot be counted cannot be compacted; the next call that reads them
+        // reports why.
+        guard case .success(let (live, total)) = counts else { return false }
+        let dead = total - live
+        guard dead >= options.compactionThreshold, dead >= live else { return false }
+        let now = ContinuousClock.now
+        return compaction.withLock { $0.retryAfter.map { now >= $0 } ?? true }
+    }
+
     /// Compacts the store now, however few its dead entries: writes its records to a new file,
     /// with the index file (`<path>.index`) that lets the next open read only what is written
     /// after. Runs after the writes queued before it, holding the writers' lock.
@@ -55,23 +61,32 @@ extension FileTokenStore {
     /// - Throws: ``TokenKitError``, such as ``TokenKitError/Code/storageFull`` (the store is then
     ///   as it was) or ``TokenKitError/Code/readOnlyStorage`` for a read-only handle.
     public func compact() async throws {
-        guard options.access == .readWrite, let lockFile else { throw readOnlyError() }
+        guard options.access == .readWrite else { throw readOnlyError() }
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            writerQueue.async {
-                continuation.resume(
-                    with: Result { () throws(TokenKitError) in
-                        try Self.acquire(lockFile, timeout: self.options.lockTimeout, path: self.path)
-                        defer { lockFile.unlock() }
-                        try self.state.withLock { (state) throws(TokenKitError) in
-                            if let refused = state.writesRefused { throw refused }
-                            try self.checkIdentity(&state)
-                            try self.catchUpOrDetach(&state, holdingLock: true)
-                        }
-                        try self.writeCompactedStore()
-                        self.compaction.withLock { $0 = CompactionHealth() }
-                    }
-                )
+            let startDraining = pending.withLock { pending in
+                pending.compactions.append { continuation.resume(with: $0.mapError { $0 }) }
+                defer { pending.draining = true }
+                return !pending.draining
             }
+            if startDraining { writerQueue.async { self.drain() } }
+        }
+    }
+
+    /// Compacts now, however few the dead entries, taking the writers' lock: the body of
+    /// ``compact()``, run by the thread draining the write queue.
+    func compactNow() -> Result<Void, TokenKitError> {
+        Result { () throws(TokenKitError) in
+            // Only read-write handles queue compactions, and they always have a lock file.
+            guard let lockFile else { throw readOnlyError() }
+            try Self.acquire(lockFile, timeout: options.lockTimeout, path: path)
+            defer { lockFile.unlock() }
+            try state.withLock { (state) throws(TokenKitError) in
+                if let refused = state.writesRefused { throw refused }
+                let pathStatus = try checkIdentity(&state)
+                try catchUpOrDetach(&state, holdingLock: true, pathStatus: pathStatus)
+            }
+            try writeCompactedStore()
+            compaction.withLock { $0 = CompactionHealth() }
         }
     }
 
@@ -79,7 +94,7 @@ extension FileTokenStore {
     ///
     /// Readers keep being served throughout. The records are written from a copy of the memory
     /// layer taken at the start, and the snapshot under it: nothing changes what they hold
-    /// meanwhile, because this queue is the process's only writer and the lock keeps other
+    /// meanwhile, because the thread draining the write queue is the process's only writer and the lock keeps other
     /// processes from committing. (Readers may read more snapshot records into memory meanwhile;
     /// that changes nothing they hold.) Afterwards the store reads the new snapshot through its
     /// new index file, so the memory the old records took is given back.

@@ -357,8 +357,16 @@ extension FileTokenStore {
     /// writing: a complete group not yet published is one whose process died between its sync and
     /// publishing it, and is synced and published; a torn tail is cut off; and damage followed by
     /// a later commit is reported as corruption.
-    func catchUp(_ state: inout State, holdingLock: Bool) throws(TokenKitError) {
-        if let current = POSIXFile.status(atPath: path), !current.isSameFile(as: state.fileStatus) {
+    ///
+    /// `pathStatus` is the status of the file at the store's path, when the caller has just read
+    /// it (``checkIdentity(_:)`` returns it). Returns the store file's size once caught up.
+    @discardableResult
+    func catchUp(
+        _ state: inout State,
+        holdingLock: Bool,
+        pathStatus: POSIXFile.Status? = nil
+    ) throws(TokenKitError) -> Int {
+        if let current = pathStatus ?? POSIXFile.status(atPath: path), !current.isSameFile(as: state.fileStatus) {
             try switchToReplacement(&state)
             // An older TokenKit that had the store open may have compacted it into a file of its
             // own version: a writer marks it as this one before preallocating in it.
@@ -389,18 +397,19 @@ extension FileTokenStore {
         {
             throw detach(&state, "its file lacks commits already acknowledged (an older copy was put in its place)")
         }
-        guard holdingLock else { return }
+        guard holdingLock else { return size }
         if state.lastSequence > published {
             try state.file.synchronize()
             state.seenChange = state.shared.publish(sequence: state.lastSequence)
         }
-        guard outcome.stop != .end else { return }
+        guard outcome.stop != .end else { return size }
         // Zeros after the last group are preallocated space. (Zeros over a durable commit leave
         // this handle behind the published sequence, which detaches it above.)
-        if case .zeros = outcome.stop { return }
+        if case .zeros = outcome.stop { return size }
         if let corruption = try scanner.corruption(in: outcome) { throw Self.corrupted(path, corruption) }
         try state.file.truncate(to: state.committedEnd)
         try state.file.synchronize()
+        return state.committedEnd
     }
 
     /// Moves to the compacted file another process renamed over ours.
@@ -463,8 +472,10 @@ extension FileTokenStore {
     /// Checks that the files this handle reads are still the ones at the store's paths: the lock
     /// file (never replaced by TokenKit) must be the one this handle locks and maps, and a store
     /// file must exist (a compaction's replacement is followed by ``catchUp(_:holdingLock:)``).
-    /// Writers check before every commit, readers at least once a second.
-    func checkIdentity(_ state: inout State) throws(TokenKitError) {
+    /// Writers check before every commit, readers at least once a second. Returns the status of
+    /// the file at the store's path, for ``catchUp(_:holdingLock:pathStatus:)``.
+    @discardableResult
+    func checkIdentity(_ state: inout State) throws(TokenKitError) -> POSIXFile.Status {
         if let detached = state.detached { throw detached }
         if let lockStatus = state.lockStatus {
             guard let current = POSIXFile.status(atPath: path + ".lock") else {
@@ -472,10 +483,11 @@ extension FileTokenStore {
             }
             guard current.isSameFile(as: lockStatus) else { throw detach(&state, "its lock file was replaced") }
         }
-        guard POSIXFile.status(atPath: path) != nil else { throw detach(&state, "its file was deleted") }
+        guard let current = POSIXFile.status(atPath: path) else { throw detach(&state, "its file was deleted") }
         guard state.shared.isStillShared else {
             throw detach(&state, "its shared memory page was removed (by `rm /dev/shm/tk…` or systemd's RemoveIPC)")
         }
+        return current
     }
 
     /// Stops this handle: every later call throws the returned error.

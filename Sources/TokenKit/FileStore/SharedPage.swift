@@ -84,12 +84,19 @@ final class SharedPage {
     /// reading a page no new process writes; the store then stops serving.
     var isStillShared: Bool {
         guard let name, let identity else { return true }
+        #if os(Linux)
+        // Where glibc and musl keep shared memory objects: one `statx` instead of open, stat and
+        // close (writers check before every commit).
+        guard let status = POSIXFile.status(atPath: "/dev/shm" + name) else { return false }
+        return status.device == identity.device && status.inode == identity.inode
+        #else
         let descriptor = shm_open(name, O_RDONLY, 0)
         guard descriptor >= 0 else { return false }
         defer { close(descriptor) }
         var info = stat()
         guard fstat(descriptor, &info) == 0 else { return false }
         return UInt64(info.st_dev) == identity.device && UInt64(info.st_ino) == identity.inode
+        #endif
     }
 
     /// A private page of zeros, for a read-only handle on a store without a lock file: nobody

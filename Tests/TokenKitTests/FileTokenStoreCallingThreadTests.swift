@@ -1,0 +1,147 @@
+import Dispatch
+import Foundation
+import Synchronization
+import Testing
+import TokenKitTesting
+
+@testable import TokenKit
+
+/// A write that finds the store idle is committed on its caller's thread when that blocks the
+/// thread briefly; every other write goes to the writer queue. Either way it is answered only once
+/// durable, and only one thread of the process holds the writers' lock.
+struct FileTokenStoreCallingThreadTests {
+    let directory = TemporaryDirectory()
+    var path: String { directory.file("tokens.tkstore") }
+
+    /// Alice's record named `name`, if `store` holds one.
+    func named(_ name: String, in store: FileTokenStore) throws -> TokenRecord? {
+        try store.records(owner: "alice").first { $0.name == name }
+    }
+
+    /// Sets the duration the store believes its last sync took (syncs on a test machine vary).
+    func setLastSync(_ store: FileTokenStore, _ duration: Duration?) {
+        store.pending.withLock { $0.lastSync = duration }
+    }
+
+    @Test func anIdleStoreCommitsOnTheCallersThreadOnceItHasTimedASync() async throws {
+        let store = try FileTokenStore(path: path)
+        // Nothing timed yet: the first write goes to the writer queue, and times its sync.
+        try await store.insert(.fixture(name: "first"), maximumLiveTokensPerOwner: nil)
+        #expect(store.callingThreadCommitCount == 0)
+        #expect(store.pending.withLock { $0.lastSync } != nil)
+        setLastSync(store, .microseconds(100))
+        try await store.insert(.fixture(name: "second"), maximumLiveTokensPerOwner: nil)
+        #expect(store.callingThreadCommitCount == 1)
+        #expect(store.pending.withLock { !$0.draining && $0.writes.isEmpty })
+        // Durable and visible to another handle, like any commit.
+        #expect(try named("second", in: FileTokenStore(path: path)) != nil)
+    }
+
+    @Test func aSlowLastSyncSendsTheNextWriteToTheWriterQueue() async throws {
+        let store = try FileTokenStore(path: path)
+        setLastSync(store, .milliseconds(2))
+        try await store.insert(.fixture(name: "slow"), maximumLiveTokensPerOwner: nil)
+        #expect(store.callingThreadCommitCount == 0)
+        setLastSync(store, FileTokenStore.callingThreadSyncLimit)
+        try await store.insert(.fixture(name: "at the limit"), maximumLiveTokensPerOwner: nil)
+        #expect(store.callingThreadCommitCount == 1)
+    }
+
+    @Test func aWriteThatReadsEveryRecordGoesToTheWriterQueue() async throws {
+        let store = try FileTokenStore(path: path)
+        try await store.insert(
+            .fixture(name: "old", revokedAt: Date(timeIntervalSince1970: 1)),
+            maximumLiveTokensPerOwner: nil
+        )
+        setLastSync(store, .microseconds(100))
+        let purged = try await store.purge(before: Date(timeIntervalSince1970: 2))
+        #expect(purged.map(\.name) == ["old"])
+        #expect(store.callingThreadCommitCount == 0)
+    }
+
+    @Test func aTaskWithAnExecutorPreferenceIsNeverBlocked() async throws {
+        let store = try FileTokenStore(path: path)
+        setLastSync(store, .microseconds(100))
+        try await withTaskExecutorPreference(QueueExecutor()) {
+            try await store.insert(.fixture(name: "on an executor"), maximumLiveTokensPerOwner: nil)
+        }
+        #expect(store.callingThreadCommitCount == 0)
+        #expect(try named("on an executor", in: store) != nil)
+    }
+
+    @Test func aLockHeldElsewhereSendsTheWriteToTheWriterQueueWhichWaits() async throws {
+        let store = try FileTokenStore(path: path, options: .init(lockTimeout: .seconds(10)))
+        setLastSync(store, .microseconds(100))
+        let holder = try POSIXFile(openingExisting: path + ".lock")
+        #expect(try holder.tryLock())
+        let insert = Task { try await store.insert(.fixture(name: "waited"), maximumLiveTokensPerOwner: nil) }
+        // The write waits on the writer queue for the lock, not on this test's thread.
+        while store.pending.withLock({ !$0.draining }) { await Task.yield() }
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(try named("waited", in: store) == nil)
+        holder.unlock()
+        try await insert.value
+        #expect(store.callingThreadCommitCount == 0)
+        #expect(try named("waited", in: FileTokenStore(path: path)) != nil)
+    }
+
+    @Test func aCompactionDueAfterACallersCommitRunsBeforeTheNextWriteIsAnswered() async throws {
+        let store = try FileTokenStore(path: path, options: .init(compactionThreshold: 5))
+        try await store.insert(.fixture(name: "kept"), maximumLiveTokensPerOwner: nil)
+        // The fifth change leaves 5 dead entries: compaction is due after it.
+        for round in 0..<5 {
+            setLastSync(store, .microseconds(100))
+            _ = try await store.changeLimits(.init(scopes: ["r\(round)"]), owner: "alice", name: "kept", now: .now)
+        }
+        #expect(store.callingThreadCommitCount == 5)
+        try await store.waitUntilIdle()
+        // Compacted before the next write was answered: one live record, in the new index file.
+        #expect(store.logEntryCount == 1)
+        #expect(FileManager.default.fileExists(atPath: path + ".index"))
+    }
+
+    @Test func compactionsAndWritesFromManyTasksNeverOverlap() async throws {
+        let store = try FileTokenStore(path: path, options: .init(compactionThreshold: 10))
+        try await store.insert(.fixture(name: "seed"), maximumLiveTokensPerOwner: nil)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for writer in 0..<4 {
+                group.addTask {
+                    for index in 0..<40 {
+                        setLastSync(store, .microseconds(100))
+                        try await store.insert(.fixture(name: "w\(writer)-\(index)"), maximumLiveTokensPerOwner: nil)
+                        _ = try await store.changeLimits(
+                            .init(scopes: ["s\(index)"]),
+                            owner: "alice",
+                            name: "w\(writer)-\(index)",
+                            now: .now
+                        )
+                    }
+                }
+            }
+            group.addTask {
+                for _ in 0..<10 {
+                    try await store.compact()
+                    await Task.yield()
+                }
+            }
+            try await group.waitForAll()
+        }
+        #expect(store.callingThreadCommitCount > 0)
+        let reopened = try FileTokenStore(path: path)
+        #expect(reopened.openReport.skippedDamagedBytes == 0)
+        #expect(try reopened.count == 161)
+        for writer in 0..<4 {
+            #expect(try named("w\(writer)-39", in: reopened)?.scopes == ["s39"])
+        }
+    }
+}
+
+/// Runs jobs on a serial dispatch queue: a task executor a server might prefer (like an event loop).
+private final class QueueExecutor: TaskExecutor {
+    private let queue = DispatchQueue(label: "TokenKitTests.QueueExecutor")
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        queue.async { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
+    }
+}
