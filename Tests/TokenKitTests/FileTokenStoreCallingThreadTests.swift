@@ -18,9 +18,11 @@ struct FileTokenStoreCallingThreadTests {
         try store.records(owner: "alice").first { $0.name == name }
     }
 
-    /// Sets the duration the store believes its last sync took (syncs on a test machine vary).
-    func setLastSync(_ store: FileTokenStore, _ duration: Duration?) {
-        store.pending.withLock { $0.lastSync = duration }
+    /// Sets the duration the store believes its last sync took (syncs on a test machine vary),
+    /// once the writer queue has let go of the store: it answers a group before it stops draining.
+    func setLastSync(_ store: FileTokenStore, _ duration: Duration?) async {
+        while store.queue.withLock({ $0.draining }) { await Task.yield() }
+        store.queue.withLock { $0.lastSync = duration }
     }
 
     @Test func anIdleStoreCommitsOnTheCallersThreadOnceItHasTimedASync() async throws {
@@ -28,21 +30,21 @@ struct FileTokenStoreCallingThreadTests {
         // Nothing timed yet: the first write goes to the writer queue, and times its sync.
         try await store.insert(.fixture(name: "first"), maximumLiveTokensPerOwner: nil)
         #expect(store.callingThreadCommitCount == 0)
-        #expect(store.pending.withLock { $0.lastSync } != nil)
-        setLastSync(store, .microseconds(100))
+        #expect(store.queue.withLock { $0.lastSync } != nil)
+        await setLastSync(store, .microseconds(100))
         try await store.insert(.fixture(name: "second"), maximumLiveTokensPerOwner: nil)
         #expect(store.callingThreadCommitCount == 1)
-        #expect(store.pending.withLock { !$0.draining && $0.writes.isEmpty })
+        #expect(store.queue.withLock { !$0.draining && $0.waiting.isEmpty })
         // Durable and visible to another handle, like any commit.
         #expect(try named("second", in: FileTokenStore(path: path)) != nil)
     }
 
     @Test func aSlowLastSyncSendsTheNextWriteToTheWriterQueue() async throws {
         let store = try FileTokenStore(path: path)
-        setLastSync(store, .milliseconds(2))
+        await setLastSync(store, .milliseconds(2))
         try await store.insert(.fixture(name: "slow"), maximumLiveTokensPerOwner: nil)
         #expect(store.callingThreadCommitCount == 0)
-        setLastSync(store, FileTokenStore.callingThreadSyncLimit)
+        await setLastSync(store, FileTokenStore.callingThreadSyncLimit)
         try await store.insert(.fixture(name: "at the limit"), maximumLiveTokensPerOwner: nil)
         #expect(store.callingThreadCommitCount == 1)
     }
@@ -53,7 +55,7 @@ struct FileTokenStoreCallingThreadTests {
             .fixture(name: "old", revokedAt: Date(timeIntervalSince1970: 1)),
             maximumLiveTokensPerOwner: nil
         )
-        setLastSync(store, .microseconds(100))
+        await setLastSync(store, .microseconds(100))
         let purged = try await store.purge(before: Date(timeIntervalSince1970: 2))
         #expect(purged.map(\.name) == ["old"])
         #expect(store.callingThreadCommitCount == 0)
@@ -61,7 +63,7 @@ struct FileTokenStoreCallingThreadTests {
 
     @Test func aTaskWithAnExecutorPreferenceIsNeverBlocked() async throws {
         let store = try FileTokenStore(path: path)
-        setLastSync(store, .microseconds(100))
+        await setLastSync(store, .microseconds(100))
         try await withTaskExecutorPreference(QueueExecutor()) {
             try await store.insert(.fixture(name: "on an executor"), maximumLiveTokensPerOwner: nil)
         }
@@ -71,12 +73,12 @@ struct FileTokenStoreCallingThreadTests {
 
     @Test func aLockHeldElsewhereSendsTheWriteToTheWriterQueueWhichWaits() async throws {
         let store = try FileTokenStore(path: path, options: .init(lockTimeout: .seconds(10)))
-        setLastSync(store, .microseconds(100))
+        await setLastSync(store, .microseconds(100))
         let holder = try POSIXFile(openingExisting: path + ".lock")
         #expect(try holder.tryLock())
         let insert = Task { try await store.insert(.fixture(name: "waited"), maximumLiveTokensPerOwner: nil) }
         // The write waits on the writer queue for the lock, not on this test's thread.
-        while store.pending.withLock({ !$0.draining }) { await Task.yield() }
+        while store.queue.withLock({ !$0.draining }) { await Task.yield() }
         try await Task.sleep(for: .milliseconds(50))
         #expect(try named("waited", in: store) == nil)
         holder.unlock()
@@ -90,7 +92,7 @@ struct FileTokenStoreCallingThreadTests {
         try await store.insert(.fixture(name: "kept"), maximumLiveTokensPerOwner: nil)
         // The fifth change leaves 5 dead entries: compaction is due after it.
         for round in 0..<5 {
-            setLastSync(store, .microseconds(100))
+            await setLastSync(store, .microseconds(100))
             _ = try await store.changeLimits(.init(scopes: ["r\(round)"]), owner: "alice", name: "kept", now: .now)
         }
         #expect(store.callingThreadCommitCount == 5)
@@ -100,6 +102,82 @@ struct FileTokenStoreCallingThreadTests {
         #expect(FileManager.default.fileExists(atPath: path + ".index"))
     }
 
+    @Test func aFailedSyncOnTheCallersThreadSendsTheNextWriteToTheWriterQueue() async throws {
+        let store = try FileTokenStore(path: path)
+        try await store.insert(.fixture(name: "first"), maximumLiveTokensPerOwner: nil)
+        await setLastSync(store, .microseconds(100))
+        store.injectSyncFailure(TokenKitError(.storageFailure, "injected"))
+        let error = await tokenKitError {
+            try await store.insert(.fixture(name: "lost"), maximumLiveTokensPerOwner: nil)
+        }
+        #expect(error?.message == "injected")
+        #expect(store.callingThreadCommitCount == 1)
+        // The failure may have been a sync that hung: the next write is timed on the writer queue.
+        #expect(store.queue.withLock { $0.lastSync } == nil)
+        try await store.insert(.fixture(name: "next"), maximumLiveTokensPerOwner: nil)
+        #expect(store.callingThreadCommitCount == 1)
+        let reopened = try FileTokenStore(path: path)
+        #expect(try named("lost", in: reopened) == nil)
+        #expect(try named("next", in: reopened) != nil)
+    }
+
+    @Test func aDeletedStoreIsRefusedOnTheCallersThreadToo() async throws {
+        let store = try FileTokenStore(path: path)
+        try await store.insert(.fixture(name: "first"), maximumLiveTokensPerOwner: nil)
+        await setLastSync(store, .microseconds(100))
+        try FileManager.default.removeItem(atPath: path)
+        let error = await tokenKitError {
+            try await store.insert(.fixture(name: "second"), maximumLiveTokensPerOwner: nil)
+        }
+        #expect(error?.code == .storeReplaced)
+        #expect(store.callingThreadCommitCount == 1)
+        #expect(store.queue.withLock { !$0.draining })
+    }
+
+    @Test func anotherProcesssCommitsSendTheNextWriteToTheWriterQueue() async throws {
+        let store = try FileTokenStore(path: path)
+        let other = try FileTokenStore(path: path)
+        try await store.insert(.fixture(name: "first"), maximumLiveTokensPerOwner: nil)
+        try await other.insert(.fixture(name: "from the other"), maximumLiveTokensPerOwner: nil)
+        // Catching up could mean reading a whole compacted file: not on the caller's thread.
+        await setLastSync(store, .microseconds(100))
+        try await store.insert(.fixture(name: "second"), maximumLiveTokensPerOwner: nil)
+        #expect(store.callingThreadCommitCount == 0)
+        // Caught up now: the next write commits on the caller's thread.
+        await setLastSync(store, .microseconds(100))
+        try await store.insert(.fixture(name: "third"), maximumLiveTokensPerOwner: nil)
+        #expect(store.callingThreadCommitCount == 1)
+        #expect(try store.count == 4)
+    }
+
+    @Test func aCompactionHandedToTheWriterQueueKeepsAnotherProcesssCommits() async throws {
+        let store = try FileTokenStore(path: path, options: .init(compactionThreshold: 5))
+        try await store.insert(.fixture(name: "kept"), maximumLiveTokensPerOwner: nil)
+        for round in 0..<4 {
+            await setLastSync(store, .microseconds(100))
+            _ = try await store.changeLimits(.init(scopes: ["r\(round)"]), owner: "alice", name: "kept", now: .now)
+        }
+        // Hold the writer queue, so that the compaction the next change leaves due waits behind it
+        // with the writers' lock let go.
+        let gate = DispatchSemaphore(value: 0)
+        store.writerQueue.async { gate.wait() }
+        await setLastSync(store, .microseconds(100))
+        _ = try await store.changeLimits(.init(scopes: ["r4"]), owner: "alice", name: "kept", now: .now)
+        #expect(store.callingThreadCommitCount == 5)
+        #expect(store.queue.withLock { $0.draining })
+        // Another process commits meanwhile.
+        let other = try FileTokenStore(path: path)
+        try await other.insert(.fixture(name: "from the other"), maximumLiveTokensPerOwner: nil)
+        gate.signal()
+        try await store.waitUntilIdle()
+        #expect(FileManager.default.fileExists(atPath: path + ".index"))
+        #expect(try named("from the other", in: store) != nil)
+        #expect(try other.count == 2)
+        let reopened = try FileTokenStore(path: path)
+        #expect(try named("from the other", in: reopened) != nil)
+        #expect(try named("kept", in: reopened)?.scopes == ["r4"])
+    }
+
     @Test func compactionsAndWritesFromManyTasksNeverOverlap() async throws {
         let store = try FileTokenStore(path: path, options: .init(compactionThreshold: 10))
         try await store.insert(.fixture(name: "seed"), maximumLiveTokensPerOwner: nil)
@@ -107,7 +185,7 @@ struct FileTokenStoreCallingThreadTests {
             for writer in 0..<4 {
                 group.addTask {
                     for index in 0..<40 {
-                        setLastSync(store, .microseconds(100))
+                        await setLastSync(store, .microseconds(100))
                         try await store.insert(.fixture(name: "w\(writer)-\(index)"), maximumLiveTokensPerOwner: nil)
                         _ = try await store.changeLimits(
                             .init(scopes: ["s\(index)"]),

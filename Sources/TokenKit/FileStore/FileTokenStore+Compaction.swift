@@ -13,11 +13,10 @@ extension FileTokenStore {
         var retryAfter: ContinuousClock.Instant?
     }
 
-    /// Compacts when dead entries reach the threshold and outnumber live records, unless a recent
-    /// failure asks to wait. Runs on the writer queue, holding the writers' lock. A failed
-    /// compaction leaves the store as it was; the failure is kept for ``performMaintenance()``.
-    func compactIfNeeded() {
-        guard isCompactionDue() else { return }
+    /// Compacts now, with the writers' lock held and caught up. A failed compaction leaves the
+    /// store as it was; the failure is kept for ``performMaintenance()``, and the next attempt
+    /// waits with a growing backoff.
+    private func compactRecordingFailure() {
         let now = ContinuousClock.now
         do {
             try writeCompactedStore()
@@ -33,7 +32,8 @@ extension FileTokenStore {
         }
     }
 
-    /// Whether dead entries have piled up enough to compact, and no failed compaction asks to wait.
+    /// Whether dead entries reach the threshold and outnumber live records, and no recent failed
+    /// compaction asks to wait.
     func isCompactionDue() -> Bool {
         let counts = state.withLock { state in
             Result { () throws(TokenKitError) in
@@ -63,12 +63,10 @@ extension FileTokenStore {
     public func compact() async throws {
         guard options.access == .readWrite else { throw readOnlyError() }
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            let startDraining = pending.withLock { pending in
-                pending.compactions.append { continuation.resume(with: $0.mapError { $0 }) }
-                defer { pending.draining = true }
-                return !pending.draining
+            let answer: @Sendable (Result<Void, TokenKitError>) -> Void = {
+                continuation.resume(with: $0.mapError { $0 })
             }
-            if startDraining { writerQueue.async { self.drain() } }
+            if queue.withLock({ $0.enqueue(.compaction(answer)) }) { writerQueue.async { self.drain() } }
         }
     }
 
@@ -80,13 +78,35 @@ extension FileTokenStore {
             guard let lockFile else { throw readOnlyError() }
             try Self.acquire(lockFile, timeout: options.lockTimeout, path: path)
             defer { lockFile.unlock() }
-            try state.withLock { (state) throws(TokenKitError) in
-                if let refused = state.writesRefused { throw refused }
-                let pathStatus = try checkIdentity(&state)
-                try catchUpOrDetach(&state, holdingLock: true, pathStatus: pathStatus)
-            }
+            try catchUpHoldingLock()
             try writeCompactedStore()
             compaction.withLock { $0 = CompactionHealth() }
+        }
+    }
+
+    /// Compacts when due, while the thread draining the write queue holds the writers' lock. First
+    /// picks up what other processes committed since this one last looked, because a compaction
+    /// writes what this process holds; compacts nothing if that fails.
+    func compactIfDueHoldingLock() {
+        guard isCompactionDue() else { return }
+        do {
+            try catchUpHoldingLock()
+        } catch {
+            // Dropped on purpose: compacting is never a caller's failure. The next commit catches
+            // up the same way, and reports the failure to its callers.
+            return
+        }
+        guard isCompactionDue() else { return }
+        compactRecordingFailure()
+    }
+
+    /// With the writers' lock held: refuses a handle that may not write, checks that its files are
+    /// still the store's, and picks up other processes' commits.
+    private func catchUpHoldingLock() throws(TokenKitError) {
+        try state.withLock { (state) throws(TokenKitError) in
+            if let refused = state.writesRefused { throw refused }
+            let pathStatus = try checkIdentity(&state)
+            try catchUpOrDetach(&state, holdingLock: true, pathStatus: pathStatus)
         }
     }
 

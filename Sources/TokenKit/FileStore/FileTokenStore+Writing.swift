@@ -10,168 +10,10 @@ import Musl
 #endif
 
 extension FileTokenStore {
-    /// One mutating call waiting to be committed.
-    struct PendingWrite: Sendable {
-        /// The records the plan needs in memory.
-        let needed: RecordsNeeded
-        /// Plans the write against the index (with the writes before it in the same group applied)
-        /// and returns the entries to log, and how to answer the caller once they are durable.
-        let plan: @Sendable (TokenIndex) throws -> (entries: [LogEntry], answer: @Sendable () -> Void)
-        /// Answers the caller with a failure.
-        let fail: @Sendable (any Error) -> Void
-    }
-
-    /// The queue of writes and compactions, whether a thread is draining it, and how long the last
-    /// sync took.
-    ///
-    /// Only the thread draining the queue takes the writers' lock: `flock` excludes other
-    /// processes, not other threads of this one.
-    struct PendingWrites {
-        var writes: [PendingWrite] = []
-        /// Callers of ``FileTokenStore/compact()``, answered with the compaction's outcome.
-        var compactions: [@Sendable (Result<Void, TokenKitError>) -> Void] = []
-        /// Set while a thread drains the queue: the writer queue, or a caller that found the store
-        /// idle and commits its own write.
-        var draining = false
-        /// How long the last commit's write and sync took; `nil` before the first.
-        var lastSync: Duration?
-        /// How many writes were committed on their caller's thread (for tests).
-        var callingThreadCommits = 0
-
-        /// What a caller does with its write once it is queued or kept.
-        enum Turn {
-            /// Another thread is committing and will take the write with its next group.
-            case queued
-            /// The store was idle: the caller commits the write itself (it was not queued).
-            case commitHere
-            /// The store was idle: the caller starts the writer queue.
-            case startWriterQueue
-        }
-
-        /// Queues `write`, or keeps it out of the queue for its caller to commit itself when the
-        /// store is idle, the write may be committed there, and the last sync was quick.
-        mutating func take(_ write: PendingWrite, mayCommitHere: Bool) -> Turn {
-            if draining {
-                writes.append(write)
-                return .queued
-            }
-            draining = true
-            if mayCommitHere, let lastSync, lastSync <= FileTokenStore.callingThreadSyncLimit {
-                return .commitHere
-            }
-            writes.append(write)
-            return .startWriterQueue
-        }
-    }
-
-    /// A commit whose last sync took at most this long may run on its caller's thread.
-    static let callingThreadSyncLimit = Duration.milliseconds(1)
-
-    /// Queues a write and waits until it is on stable storage (or has failed). `needed` names the
-    /// records `plan` looks up or lists (beyond those it writes), for a store that reads its
-    /// snapshot from an index file.
-    ///
-    /// A write that finds the store idle is committed on the calling thread, without the two
-    /// thread hand-offs of the writer queue (on a 2-vCPU VM they cost one writer about an eighth
-    /// of its rate), when that blocks the thread briefly: the last sync took at most
-    /// ``callingThreadSyncLimit``, the write does not read every record, the task runs on Swift's
-    /// global executor, and no other process holds the writers' lock. Writes that arrive
-    /// meanwhile wait without blocking a thread and are committed by the writer queue, which also
-    /// runs compactions.
-    func commit<Answer: Sendable>(
-        needing needed: RecordsNeeded = .none,
-        _ plan: @escaping @Sendable (TokenIndex) throws -> IndexPlan<Answer>
-    ) async throws -> Answer {
-        guard options.access == .readWrite else { throw readOnlyError() }
-        // Only on Swift's global executor: a task that prefers an executor of its own (such as an
-        // event loop, with `withTaskExecutorPreference`) runs this function there, and must not be
-        // blocked. A write that reads every record takes longer than a sync.
-        let onGlobalExecutor = withUnsafeCurrentTask { $0?.unownedTaskExecutor == nil }
-        let mayCommitHere = if case .all = needed { false } else { onGlobalExecutor }
-        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Answer, any Error>) in
-            let write = PendingWrite(
-                needed: needed,
-                plan: { index in
-                    let planned = try plan(index)
-                    let answer = planned.answer
-                    return (planned.entries, { continuation.resume(returning: answer) })
-                },
-                fail: { continuation.resume(throwing: $0) }
-            )
-            // Resumed before this closure returns, the continuation does not suspend the task.
-            switch pending.withLock({ $0.take(write, mayCommitHere: mayCommitHere) }) {
-            case .queued: break
-            case .commitHere: commitHere(write)
-            case .startWriterQueue: writerQueue.async { self.drain() }
-            }
-        }
-    }
-
-    /// Commits `write` on the calling thread, which found the store idle and now drains it; then
-    /// hands draining to the writer queue if writes or compactions arrived meanwhile, or a
-    /// compaction is due. When another process holds the writers' lock, the write goes to the
-    /// writer queue, which waits for it.
-    private func commitHere(_ write: PendingWrite) {
-        // Only read-write handles queue writes, and they always have a lock file.
-        guard let lockFile, Self.lockedAtOnce(lockFile) else {
-            // Locked by another process, or failing to lock: the writer queue waits for the lock,
-            // or reports the failure, without blocking this thread.
-            pending.withLock { $0.writes.insert(write, at: 0) }
-            writerQueue.async { self.drain() }
-            return
-        }
-        commitLocked(Group([write]))
-        lockFile.unlock()
-        let compactionDue = isCompactionDue()
-        let handOff = pending.withLock { pending in
-            pending.callingThreadCommits += 1
-            if pending.writes.isEmpty, pending.compactions.isEmpty, !compactionDue { pending.draining = false }
-            return pending.draining
-        }
-        if handOff { writerQueue.async { self.drain(compactingFirst: compactionDue) } }
-    }
-
-    /// Commits queued writes, a whole queue at a time, and runs requested compactions, until
-    /// none are left. Each group compacts afterwards when due; so does a write committed on its
-    /// caller's thread (`compactingFirst`), before the writes queued after it are answered.
-    func drain(compactingFirst: Bool = false) {
-        if compactingFirst { compactUnderLock() }
-        while true {
-            let (writes, compactions) = pending.withLock { pending in
-                let taken = (pending.writes, pending.compactions)
-                pending.writes.removeAll()
-                pending.compactions.removeAll()
-                if taken.0.isEmpty, taken.1.isEmpty { pending.draining = false }
-                return taken
-            }
-            guard !writes.isEmpty || !compactions.isEmpty else { return }
-            if !writes.isEmpty { commitGroup(writes) }
-            if !compactions.isEmpty {
-                let outcome = compactNow()
-                for answer in compactions { answer(outcome) }
-            }
-        }
-    }
-
-    /// Compacts when due, holding the writers' lock. A lock held too long by another process
-    /// leaves the compaction for the next commit.
-    private func compactUnderLock() {
-        guard let lockFile, isCompactionDue() else { return }
-        do {
-            try Self.acquire(lockFile, timeout: options.lockTimeout, path: path)
-        } catch {
-            // Dropped on purpose: compacting is never a caller's failure; the next commit, which
-            // waits for the lock too, tries again (and reports the lock to its callers).
-            return
-        }
-        defer { lockFile.unlock() }
-        compactIfNeeded()
-    }
-
     // MARK: Committing a group
 
     /// The writes of one group and what each is to be answered.
-    private struct Group {
+    struct Group {
         enum Outcome {
             case pending
             case refused(any Error)
@@ -218,7 +60,7 @@ extension FileTokenStore {
 
     /// Commits `writes` as one group: one write, one sync, then the group becomes visible and every
     /// caller is answered. Compacts afterwards when due.
-    private func commitGroup(_ writes: [PendingWrite]) {
+    func commitGroup(_ writes: [PendingWrite]) {
         let group = Group(writes)
         // Only read-write handles queue writes, and they always have a lock file.
         guard let lockFile else {
@@ -233,11 +75,11 @@ extension FileTokenStore {
         }
         defer { lockFile.unlock() }
         commitLocked(group)
-        compactIfNeeded()
+        compactIfDueHoldingLock()
     }
 
     /// Commits `group` while this process holds the writers' lock, and answers its callers.
-    private func commitLocked(_ group: Group) {
+    func commitLocked(_ group: Group) {
         var group = group
         do {
             if let staged = try stage(&group) {
@@ -360,8 +202,11 @@ extension FileTokenStore {
             if let injected = injectedSyncFailure.withLock({ $0.take() }) { throw injected }
             if options.durability == .synchronous { try staged.file.synchronize() }
             let took = ContinuousClock.now - start
-            pending.withLock { $0.lastSync = took }
+            queue.withLock { $0.lastSync = took }
         } catch {
+            // Not known to be quick any more: the next write goes to the writer queue, and times
+            // its sync there.
+            queue.withLock { $0.lastSync = nil }
             let undone: Result<Void, TokenKitError> = Result { () throws(TokenKitError) in
                 try staged.file.truncate(to: staged.offset)
                 try staged.file.synchronize()
@@ -425,16 +270,6 @@ extension FileTokenStore {
     /// Makes the next commit's sync fail with `error`, for tests of what a failed sync leaves.
     func injectSyncFailure(_ error: TokenKitError) {
         injectedSyncFailure.withLock { $0 = error }
-    }
-
-    /// Takes the writers' lock on `lockFile` if nobody holds it; `false` if another process does or
-    /// locking fails (``acquire(_:timeout:path:)`` then reports why).
-    private static func lockedAtOnce(_ lockFile: POSIXFile) -> Bool {
-        do {
-            return try lockFile.tryLock()
-        } catch {
-            return false
-        }
     }
 
     /// Takes the writers' lock on `lockFile`, waiting up to `timeout` for another holder.

@@ -59,7 +59,7 @@ public final class FileTokenStore: TokenStore, IndexedTokenStore {
     /// Everything the store knows, behind one lock.
     let state: Mutex<State>
     /// Writes and compactions waiting for the thread that drains them.
-    let pending = Mutex(PendingWrites())
+    let queue = Mutex(WriteQueue())
     /// The serial queue that commits groups of writes and compacts, so that waiting for the lock,
     /// long syncs and compactions stay off Swift's cooperative pool. (A write that finds the store
     /// idle, when syncs are quick, is committed on its caller's thread: see `commit`.)
@@ -173,7 +173,7 @@ public final class FileTokenStore: TokenStore, IndexedTokenStore {
     var logEntryCount: Int { state.withLock { $0.logEntries } }
 
     /// How many writes were committed on their caller's thread rather than the writer queue.
-    var callingThreadCommitCount: Int { pending.withLock { $0.callingThreadCommits } }
+    var callingThreadCommitCount: Int { queue.withLock { $0.callingThreadCommits } }
 
     /// Returns once every write queued before it, and any compaction they started, has finished.
     func waitUntilIdle() async throws {
