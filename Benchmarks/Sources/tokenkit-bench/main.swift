@@ -59,6 +59,21 @@ case "durable-writes":
     for row in try await DurableWriteBenchmark.run(directory: directory, quick: arguments.contains("--quick")) {
         print("\(row.benchmark): \(row.tokenKit) (SQLite \(row.peer)) \(row.target)")
     }
+case "profile-durable":
+    // Durable creates into a file store alone, with WRITERS writers for 5 s, to run under a profiler.
+    let writers = Int(arguments[1]) ?? 1
+    let directory = NSTemporaryDirectory() + "tokenkit-durable-" + UUID().uuidString
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    defer {
+        // Ignoring a failure is safe: the folder is in the temporary directory.
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+    let rate = try await DurableWriteBenchmark.fileStore(
+        path: directory + "/profile.tkstore",
+        writers: writers,
+        seconds: 5
+    )
+    print(Format.rate(rate))
 case "make-store":
     let count = Int(arguments[2])!
     try await StoreFixtures.makeFileStore(at: arguments[1], records: (0..<count).map { StoreFixtures.token($0).record })
@@ -75,6 +90,7 @@ default:
           durable-writes [--quick]               the durable-write section alone
           make-store PATH COUNT                  fill a file store with COUNT realistic tokens
           profile-validate COUNT                 validate in a loop over COUNT tokens, for a profiler
+          profile-durable WRITERS                durable creates into a file store for 5 s, for a profiler
           open-store PATH                        (child mode) open a file store, print time and peak RSS
           memory-per-token COUNT                 (child mode) resident bytes per token in memory: as grown, the store's own
           open-first-validation PATH TOKEN       (child mode) open a file store and validate once
