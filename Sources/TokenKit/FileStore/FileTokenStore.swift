@@ -14,8 +14,8 @@ import Synchronization
 ///   sees a change before it is on stable storage, and a failed sync changes nothing anyone saw.
 ///   Groups are committed on a writer queue of the store's own. A write that finds the store idle
 ///   is committed on the calling task's thread instead, saving two thread hand-offs, when the last
-///   sync took at most 1 ms and the task runs on Swift's global executor: that thread is blocked
-///   for one sync, as a call into SQLite would block it.
+///   sync took at most 1 ms, the task runs on Swift's global executor, and there is little to read
+///   first: that thread is blocked for one sync, as a call into SQLite would block it.
 /// - **Crash-safe.** The file is an append-only log of checksummed batches. After `kill -9` or a
 ///   power loss the store opens with every change whose call had returned; a write cut short is
 ///   discarded. Damage anywhere else stops `init` with a ``TokenKitError/Code/storeCorrupted``
