@@ -154,13 +154,18 @@ static void *syncer(void *argument) {
     }
 }
 
+// Makes a token, then queues writer `id`'s write; returns holding the mutex.
+static void make_and_queue(long id) {
+    make_token();
+    pthread_mutex_lock(&mutex);
+    queued[id] = 1;
+    done[id] = 0;
+}
+
 static void *queued_writer(void *argument) {
     long id = (long)argument;
     while (!stop) {
-        make_token();
-        pthread_mutex_lock(&mutex);
-        queued[id] = 1;
-        done[id] = 0;
+        make_and_queue(id);
         pthread_cond_signal(&committer_wakeup);
         while (!done[id] && !stop) pthread_cond_wait(&writer_wakeup[id], &mutex);
         pthread_mutex_unlock(&mutex);
@@ -172,10 +177,7 @@ static void *queued_writer(void *argument) {
 static void *leader_writer(void *argument) {
     long id = (long)argument;
     while (!stop) {
-        make_token();
-        pthread_mutex_lock(&mutex);
-        queued[id] = 1;
-        done[id] = 0;
+        make_and_queue(id);
         promoted[id] = 0;
         if (leader_active)
             while (!done[id] && !promoted[id] && !stop) pthread_cond_wait(&writer_wakeup[id], &mutex);
