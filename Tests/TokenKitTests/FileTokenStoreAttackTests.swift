@@ -68,7 +68,7 @@ struct FileTokenStoreAttackTests {
         await #expect(throws: TokenKitError.self) {
             try await store.changeLimits(change, owner: "alice", name: "kept", now: kept.createdAt)
         }
-        try store.writerQueue.sync { try store.writeCompactedStore() }
+        try await store.compact()
 
         let reopened = try FileTokenStore(path: path)
         #expect(reopened.openReport.discardedTailBytes == 0)

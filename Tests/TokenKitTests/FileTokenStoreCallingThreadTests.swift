@@ -20,8 +20,8 @@ struct FileTokenStoreCallingThreadTests {
 
     /// Sets the duration the store believes its last sync took (syncs on a test machine vary),
     /// once the writer queue has let go of the store: it answers a group before it stops draining.
-    func setLastSync(_ store: FileTokenStore, _ duration: Duration?) async {
-        while store.queue.withLock({ $0.draining }) { await Task.yield() }
+    func setLastSync(_ store: FileTokenStore, _ duration: Duration?) async throws {
+        while store.queue.withLock({ $0.draining }) { try await Task.sleep(for: .microseconds(200)) }
         store.queue.withLock { $0.lastSync = duration }
     }
 
@@ -31,7 +31,7 @@ struct FileTokenStoreCallingThreadTests {
         try await store.insert(.fixture(name: "first"), maximumLiveTokensPerOwner: nil)
         #expect(store.callingThreadCommitCount == 0)
         #expect(store.queue.withLock { $0.lastSync } != nil)
-        await setLastSync(store, .microseconds(100))
+        try await setLastSync(store, .microseconds(100))
         try await store.insert(.fixture(name: "second"), maximumLiveTokensPerOwner: nil)
         #expect(store.callingThreadCommitCount == 1)
         #expect(store.queue.withLock { !$0.draining && $0.waiting.isEmpty })
@@ -41,10 +41,10 @@ struct FileTokenStoreCallingThreadTests {
 
     @Test func aSlowLastSyncSendsTheNextWriteToTheWriterQueue() async throws {
         let store = try FileTokenStore(path: path)
-        await setLastSync(store, .milliseconds(2))
+        try await setLastSync(store, .milliseconds(2))
         try await store.insert(.fixture(name: "slow"), maximumLiveTokensPerOwner: nil)
         #expect(store.callingThreadCommitCount == 0)
-        await setLastSync(store, FileTokenStore.callingThreadSyncLimit)
+        try await setLastSync(store, FileTokenStore.callingThreadSyncLimit)
         try await store.insert(.fixture(name: "at the limit"), maximumLiveTokensPerOwner: nil)
         #expect(store.callingThreadCommitCount == 1)
     }
@@ -55,7 +55,7 @@ struct FileTokenStoreCallingThreadTests {
             .fixture(name: "old", revokedAt: Date(timeIntervalSince1970: 1)),
             maximumLiveTokensPerOwner: nil
         )
-        await setLastSync(store, .microseconds(100))
+        try await setLastSync(store, .microseconds(100))
         let purged = try await store.purge(before: Date(timeIntervalSince1970: 2))
         #expect(purged.map(\.name) == ["old"])
         #expect(store.callingThreadCommitCount == 0)
@@ -63,7 +63,7 @@ struct FileTokenStoreCallingThreadTests {
 
     @Test func aTaskWithAnExecutorPreferenceIsNeverBlocked() async throws {
         let store = try FileTokenStore(path: path)
-        await setLastSync(store, .microseconds(100))
+        try await setLastSync(store, .microseconds(100))
         try await withTaskExecutorPreference(QueueExecutor()) {
             try await store.insert(.fixture(name: "on an executor"), maximumLiveTokensPerOwner: nil)
         }
@@ -73,7 +73,7 @@ struct FileTokenStoreCallingThreadTests {
 
     @Test func aLockHeldElsewhereSendsTheWriteToTheWriterQueueWhichWaits() async throws {
         let store = try FileTokenStore(path: path, options: .init(lockTimeout: .seconds(10)))
-        await setLastSync(store, .microseconds(100))
+        try await setLastSync(store, .microseconds(100))
         let holder = try POSIXFile(openingExisting: path + ".lock")
         #expect(try holder.tryLock())
         let insert = Task { try await store.insert(.fixture(name: "waited"), maximumLiveTokensPerOwner: nil) }
@@ -92,7 +92,7 @@ struct FileTokenStoreCallingThreadTests {
         try await store.insert(.fixture(name: "kept"), maximumLiveTokensPerOwner: nil)
         // The fifth change leaves 5 dead entries: compaction is due after it.
         for round in 0..<5 {
-            await setLastSync(store, .microseconds(100))
+            try await setLastSync(store, .microseconds(100))
             _ = try await store.changeLimits(.init(scopes: ["r\(round)"]), owner: "alice", name: "kept", now: .now)
         }
         #expect(store.callingThreadCommitCount == 5)
@@ -105,7 +105,7 @@ struct FileTokenStoreCallingThreadTests {
     @Test func aFailedSyncOnTheCallersThreadSendsTheNextWriteToTheWriterQueue() async throws {
         let store = try FileTokenStore(path: path)
         try await store.insert(.fixture(name: "first"), maximumLiveTokensPerOwner: nil)
-        await setLastSync(store, .microseconds(100))
+        try await setLastSync(store, .microseconds(100))
         store.injectSyncFailure(TokenKitError(.storageFailure, "injected"))
         let error = await tokenKitError {
             try await store.insert(.fixture(name: "lost"), maximumLiveTokensPerOwner: nil)
@@ -124,7 +124,7 @@ struct FileTokenStoreCallingThreadTests {
     @Test func aDeletedStoreIsRefusedOnTheCallersThreadToo() async throws {
         let store = try FileTokenStore(path: path)
         try await store.insert(.fixture(name: "first"), maximumLiveTokensPerOwner: nil)
-        await setLastSync(store, .microseconds(100))
+        try await setLastSync(store, .microseconds(100))
         try FileManager.default.removeItem(atPath: path)
         let error = await tokenKitError {
             try await store.insert(.fixture(name: "second"), maximumLiveTokensPerOwner: nil)
@@ -140,11 +140,11 @@ struct FileTokenStoreCallingThreadTests {
         try await store.insert(.fixture(name: "first"), maximumLiveTokensPerOwner: nil)
         try await other.insert(.fixture(name: "from the other"), maximumLiveTokensPerOwner: nil)
         // Catching up could mean reading a whole compacted file: not on the caller's thread.
-        await setLastSync(store, .microseconds(100))
+        try await setLastSync(store, .microseconds(100))
         try await store.insert(.fixture(name: "second"), maximumLiveTokensPerOwner: nil)
         #expect(store.callingThreadCommitCount == 0)
         // Caught up now: the next write commits on the caller's thread.
-        await setLastSync(store, .microseconds(100))
+        try await setLastSync(store, .microseconds(100))
         try await store.insert(.fixture(name: "third"), maximumLiveTokensPerOwner: nil)
         #expect(store.callingThreadCommitCount == 1)
         #expect(try store.count == 4)
@@ -154,14 +154,14 @@ struct FileTokenStoreCallingThreadTests {
         let store = try FileTokenStore(path: path, options: .init(compactionThreshold: 5))
         try await store.insert(.fixture(name: "kept"), maximumLiveTokensPerOwner: nil)
         for round in 0..<4 {
-            await setLastSync(store, .microseconds(100))
+            try await setLastSync(store, .microseconds(100))
             _ = try await store.changeLimits(.init(scopes: ["r\(round)"]), owner: "alice", name: "kept", now: .now)
         }
         // Hold the writer queue, so that the compaction the next change leaves due waits behind it
         // with the writers' lock let go.
         let gate = DispatchSemaphore(value: 0)
         store.writerQueue.async { gate.wait() }
-        await setLastSync(store, .microseconds(100))
+        try await setLastSync(store, .microseconds(100))
         _ = try await store.changeLimits(.init(scopes: ["r4"]), owner: "alice", name: "kept", now: .now)
         #expect(store.callingThreadCommitCount == 5)
         #expect(store.queue.withLock { $0.draining })
@@ -169,13 +169,79 @@ struct FileTokenStoreCallingThreadTests {
         let other = try FileTokenStore(path: path)
         try await other.insert(.fixture(name: "from the other"), maximumLiveTokensPerOwner: nil)
         gate.signal()
-        try await store.waitUntilIdle()
+        // Compacted by the writer queue alone, with both records (no later write caught up first).
+        while store.queue.withLock({ $0.draining }) { try await Task.sleep(for: .milliseconds(1)) }
+        #expect(store.logEntryCount == 2)
         #expect(FileManager.default.fileExists(atPath: path + ".index"))
         #expect(try named("from the other", in: store) != nil)
         #expect(try other.count == 2)
         let reopened = try FileTokenStore(path: path)
         #expect(try named("from the other", in: reopened) != nil)
         #expect(try named("kept", in: reopened)?.scopes == ["r4"])
+    }
+
+    @Test func anOwnerNotYetReadFromTheIndexFileIsReadOnTheWriterQueue() async throws {
+        let compacted = try FileTokenStore(path: path)
+        for index in 0..<3 { try await compacted.insert(.fixture(name: "t\(index)"), maximumLiveTokensPerOwner: nil) }
+        try await compacted.compact()
+        let store = try FileTokenStore(path: path)
+        #expect(store.openReport.openedFromIndexFile)
+        // Alice's records are still in the snapshot: reading them (there could be thousands) is
+        // the writer queue's work.
+        try await setLastSync(store, .microseconds(100))
+        try await store.insert(.fixture(name: "t3"), maximumLiveTokensPerOwner: 4)
+        #expect(store.callingThreadCommitCount == 0)
+        // Read now: her next token commits on the caller's thread, and still counts her others.
+        try await setLastSync(store, .microseconds(100))
+        try await store.insert(.fixture(name: "t4"), maximumLiveTokensPerOwner: 5)
+        #expect(store.callingThreadCommitCount == 1)
+        let error = await tokenKitError { try await store.insert(.fixture(name: "t5"), maximumLiveTokensPerOwner: 5) }
+        #expect(error?.code == .tokenLimitReached)
+    }
+
+    @Test func aLargeBatchOfLastUsedTimesGoesToTheWriterQueue() async throws {
+        let store = try FileTokenStore(path: path)
+        var records: [TokenRecord] = []
+        for index in 0...FileTokenStore.callingThreadRecordLimit {
+            let record = TokenRecord.fixture(name: "t\(index)")
+            try await store.insert(record, maximumLiveTokensPerOwner: nil)
+            records.append(record)
+        }
+        let used = Date(timeIntervalSince1970: 1_900_000_000)
+        try await setLastSync(store, .microseconds(100))
+        let before = store.callingThreadCommitCount
+        try await store.recordUse(Dictionary(uniqueKeysWithValues: records.dropLast().map { ($0.id, used) }))
+        #expect(store.callingThreadCommitCount == before + 1)
+        try await setLastSync(store, .microseconds(100))
+        try await store.recordUse(Dictionary(uniqueKeysWithValues: records.map { ($0.id, used + 1) }))
+        #expect(store.callingThreadCommitCount == before + 1)
+        #expect(try store.record(id: records[0].id)?.lastUsedAt == used + 1)
+    }
+
+    @Test func writesAndCompactionsQueuedTogetherRunInArrivalOrder() async throws {
+        let store = try FileTokenStore(path: path)
+        try await store.insert(.fixture(name: "seed"), maximumLiveTokensPerOwner: nil)
+        try await setLastSync(store, nil)
+        let gate = DispatchSemaphore(value: 0)
+        store.writerQueue.async { gate.wait() }
+        func queued() -> Int { store.queue.withLock { $0.waiting.count } }
+        let first = Task { try await store.insert(.fixture(name: "a"), maximumLiveTokensPerOwner: nil) }
+        while queued() < 1 { await Task.yield() }
+        let compaction = Task { try await store.compact() }
+        while queued() < 2 { await Task.yield() }
+        let second = Task {
+            _ = try await store.changeLimits(.init(scopes: ["later"]), owner: "alice", name: "a", now: .now)
+        }
+        while queued() < 3 { await Task.yield() }
+        gate.signal()
+        try await first.value
+        try await compaction.value
+        try await second.value
+        // The snapshot holds "seed" and "a"; only the change queued after the compaction follows it.
+        let reopened = try FileTokenStore(path: path)
+        #expect(reopened.openReport.openedFromIndexFile)
+        #expect(reopened.openReport.recordsLoaded == 1)
+        #expect(try named("a", in: reopened)?.scopes == ["later"])
     }
 
     @Test func compactionsAndWritesFromManyTasksNeverOverlap() async throws {
@@ -185,7 +251,7 @@ struct FileTokenStoreCallingThreadTests {
             for writer in 0..<4 {
                 group.addTask {
                     for index in 0..<40 {
-                        await setLastSync(store, .microseconds(100))
+                        try await setLastSync(store, .microseconds(100))
                         try await store.insert(.fixture(name: "w\(writer)-\(index)"), maximumLiveTokensPerOwner: nil)
                         _ = try await store.changeLimits(
                             .init(scopes: ["s\(index)"]),

@@ -181,8 +181,11 @@ struct FileTokenStoreV2Tests {
         #expect(failure?.message.contains("Is a directory") == true)
         #expect(failure?.underlyingError != nil)
         // Reported once; the next attempt waits out a backoff instead of following every commit.
+        // (On a machine so busy that this test outlasts the 2 s backoff, the commit of
+        // `performMaintenance` itself may start a second attempt, which fails too.)
         let health = store.compaction.withLock { ($0.unreported, $0.consecutiveFailures, $0.retryAfter) }
-        #expect(health.0 == nil && health.1 >= 1)
+        #expect(health.1 >= 1)
+        #expect(health.0 == nil || health.1 >= 2)
         // At least the first backoff (2 s) after the failure; measured from before it, so that a
         // slow, busy machine cannot outrun it.
         #expect(health.2.map { $0 >= beforeFailing + .seconds(2) } == true)

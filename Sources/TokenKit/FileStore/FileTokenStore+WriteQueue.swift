@@ -33,7 +33,7 @@ extension FileTokenStore {
         /// How long the last commit's write and sync took; `nil` before the first, and after a
         /// failed one.
         var lastSync: Duration?
-        /// How many writes were committed on their caller's thread (for tests).
+        /// How many writes their callers' threads committed, or tried to (for tests).
         var callingThreadCommits = 0
 
         /// What a caller does with its write.
@@ -79,8 +79,8 @@ extension FileTokenStore {
     /// A commit whose last sync took at most this long may run on its caller's thread.
     static let callingThreadSyncLimit = Duration.milliseconds(1)
 
-    /// A write that reads more records than this goes to the writer queue (a batch of last-used
-    /// times does).
+    /// A write that reads more records by id than this goes to the writer queue (a batch of
+    /// last-used times does).
     static let callingThreadRecordLimit = 16
 
     /// Queues a write and waits until it is on stable storage (or has failed). `needed` names the
@@ -90,8 +90,9 @@ extension FileTokenStore {
     /// A write that finds the store idle is committed on the calling thread, without the two
     /// thread hand-offs of the writer queue (on a 2-vCPU VM they cost one writer about an eighth
     /// of its rate), when that blocks the thread briefly: see
-    /// ``mayCommitOnCallingThread(needing:)``. Writes that arrive meanwhile wait without blocking
-    /// a thread and are committed by the writer queue, which also runs compactions.
+    /// ``mayCommitOnCallingThread(needing:)`` and ``hasLittleToRead(needing:)``. Writes that
+    /// arrive meanwhile wait without blocking a thread and are committed by the writer queue,
+    /// which also runs compactions.
     func commit<Answer: Sendable>(
         needing needed: RecordsNeeded = .none,
         _ plan: @escaping @Sendable (TokenIndex) throws -> IndexPlan<Answer>
@@ -118,36 +119,48 @@ extension FileTokenStore {
     }
 
     /// Whether a write needing `needed` may be committed on its caller's thread, if the store is
-    /// idle and its last sync was quick: only when the rest of the commit is brief too.
+    /// idle and its last sync was quick: the task runs on Swift's global executor, and the write
+    /// reads at most ``callingThreadRecordLimit`` records by id, or one owner's (not every record).
     ///
-    /// - The task runs on Swift's global executor. A task that prefers an executor of its own
-    ///   (such as an event loop, with `withTaskExecutorPreference`) runs this nonisolated async
-    ///   code there, and must not be blocked. (A task started with `Task.immediate` runs on its
-    ///   starting thread until it first suspends, as it would for any other work.)
-    /// - The write reads at most ``callingThreadRecordLimit`` records, and no owner's list longer
-    ///   than its live-token cap.
-    /// - No other process has committed or compacted since this one last looked: catching up could
-    ///   mean reading a whole file.
+    /// A task that prefers an executor of its own (such as an event loop, with
+    /// `withTaskExecutorPreference`) runs this nonisolated async code there, and must not be
+    /// blocked. (A task started with `Task.immediate` runs on its starting thread until it first
+    /// suspends, as it would for any other work.)
     private func mayCommitOnCallingThread(needing needed: RecordsNeeded) -> Bool {
         switch needed {
         case .none, .digest, .owner: break
         case .ids(let ids, _): guard ids.count <= Self.callingThreadRecordLimit else { return false }
         case .all: return false
         }
-        guard withUnsafeCurrentTask(body: { $0?.unownedTaskExecutor == nil }) else { return false }
-        return state.withLock { $0.shared.changeCounter == $0.seenChange }
+        return withUnsafeCurrentTask { $0?.unownedTaskExecutor == nil }
+    }
+
+    /// Whether committing a write needing `needed` reads little before it writes: no process of
+    /// this version has committed or compacted since this one last looked (catching up could mean
+    /// reading a whole file), and an owner's records it needs are in memory already (an owner may
+    /// have thousands in the snapshot).
+    private func hasLittleToRead(needing needed: RecordsNeeded) -> Bool {
+        state.withLock { state in
+            guard state.shared.changeCounter == state.seenChange else { return false }
+            guard let snapshot = state.snapshot else { return true }
+            switch needed {
+            case .owner(let owner): return snapshot.ownersRead.contains(owner)
+            case .ids(_, let withTheirOwners): return !withTheirOwners
+            case .none, .digest: return true
+            case .all: return false
+            }
+        }
     }
 
     /// Commits `write` on the calling thread, which found the store idle and now drains the queue;
     /// then hands draining to the writer queue if work arrived meanwhile or a compaction is due.
-    /// When another process holds the writers' lock, the write goes to the writer queue, which
-    /// waits for it.
+    /// When there is much to read first, or another process holds the writers' lock, the write
+    /// goes to the writer queue instead.
     private func commitHere(_ write: PendingWrite) {
         // Only read-write handles queue writes, and they always have a lock file.
-        guard let lockFile, Self.lockedAtOnce(lockFile) else {
-            // Locked by another process, or failing to lock: the writer queue waits for the lock,
-            // or reports the failure, without blocking this thread. (Work queued meanwhile came
-            // after this write.)
+        guard let lockFile, hasLittleToRead(needing: write.needed), Self.lockedAtOnce(lockFile) else {
+            // The writer queue reads, waits for the lock or reports the failure to lock, without
+            // blocking this thread. (Work queued meanwhile came after this write.)
             queue.withLock { $0.waiting.insert(.write(write), at: 0) }
             writerQueue.async { self.drain() }
             return
@@ -165,9 +178,10 @@ extension FileTokenStore {
 
     /// Commits queued writes, each run of them as one group, and runs requested compactions, in
     /// arrival order, until nothing is left. Each group compacts afterwards when due; so does a
-    /// write committed on its caller's thread (`compactingFirst`), before the work queued after it.
+    /// write committed on its caller's thread (`compactingFirst`), before the work queued after it
+    /// (unless another process holds the lock past the lock timeout: the next group then compacts).
     func drain(compactingFirst: Bool = false) {
-        if compactingFirst { compactIfDueLockingAtOnce() }
+        if compactingFirst { compactIfDueTakingLock() }
         while true {
             let work = queue.withLock { $0.takeAll() }
             guard !work.isEmpty else { return }
@@ -186,10 +200,17 @@ extension FileTokenStore {
         }
     }
 
-    /// Compacts when due, if the writers' lock is free. Held by another process, the compaction is
-    /// left for the next commit, which waits for the lock anyway.
-    private func compactIfDueLockingAtOnce() {
-        guard let lockFile, isCompactionDue(), Self.lockedAtOnce(lockFile) else { return }
+    /// Compacts when due, taking the writers' lock. Held by another process past the lock timeout,
+    /// the compaction is left for the next commit.
+    private func compactIfDueTakingLock() {
+        guard let lockFile, isCompactionDue() else { return }
+        do {
+            try Self.acquire(lockFile, timeout: options.lockTimeout, path: path)
+        } catch {
+            // Dropped on purpose: compacting is never a caller's failure, and the next commit
+            // waits for the lock too (and reports it to its callers).
+            return
+        }
         defer { lockFile.unlock() }
         compactIfDueHoldingLock()
     }
