@@ -114,8 +114,8 @@ extension FileTokenStore {
     ///
     /// Readers keep being served throughout. The records are written from a copy of the memory
     /// layer taken at the start, and the snapshot under it: nothing changes what they hold
-    /// meanwhile, because the thread draining the write queue is the process's only writer and the lock keeps other
-    /// processes from committing. (Readers may read more snapshot records into memory meanwhile;
+    /// meanwhile, because the thread draining the write queue is the process's only writer and the
+    /// lock keeps other processes from committing. (Readers may read more snapshot records into memory meanwhile;
     /// that changes nothing they hold.) Afterwards the store reads the new snapshot through its
     /// new index file, so the memory the old records took is given back.
     func writeCompactedStore() throws(TokenKitError) {

@@ -360,7 +360,6 @@ extension FileTokenStore {
     ///
     /// `pathStatus` is the status of the file at the store's path, when the caller has just read
     /// it (``checkIdentity(_:)`` returns it). Returns the store file's size once caught up.
-    @discardableResult
     func catchUp(
         _ state: inout State,
         holdingLock: Bool,
@@ -471,10 +470,10 @@ extension FileTokenStore {
 
     /// Checks that the files this handle reads are still the ones at the store's paths: the lock
     /// file (never replaced by TokenKit) must be the one this handle locks and maps, and a store
-    /// file must exist (a compaction's replacement is followed by ``catchUp(_:holdingLock:)``).
+    /// file must exist (a compaction's replacement is followed by
+    /// ``catchUp(_:holdingLock:pathStatus:)``).
     /// Writers check before every commit, readers at least once a second. Returns the status of
     /// the file at the store's path, for ``catchUp(_:holdingLock:pathStatus:)``.
-    @discardableResult
     func checkIdentity(_ state: inout State) throws(TokenKitError) -> POSIXFile.Status {
         if let detached = state.detached { throw detached }
         if let lockStatus = state.lockStatus {

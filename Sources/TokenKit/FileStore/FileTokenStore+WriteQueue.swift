@@ -49,16 +49,11 @@ extension FileTokenStore {
         /// Queues `write`, or keeps it out of the queue for its caller to commit itself when the
         /// store is idle, the write may be committed there, and the last sync was quick.
         mutating func take(_ write: PendingWrite, mayCommitHere: Bool) -> Turn {
-            if draining {
-                waiting.append(.write(write))
-                return .queued
-            }
-            draining = true
-            if mayCommitHere, let lastSync, lastSync <= FileTokenStore.callingThreadSyncLimit {
+            if !draining, mayCommitHere, let lastSync, lastSync <= FileTokenStore.callingThreadSyncLimit {
+                draining = true
                 return .commitHere
             }
-            waiting.append(.write(write))
-            return .startWriterQueue
+            return enqueue(.write(write)) ? .startWriterQueue : .queued
         }
 
         /// Queues `work`; returns whether the caller starts the writer queue.
@@ -165,7 +160,7 @@ extension FileTokenStore {
             writerQueue.async { self.drain() }
             return
         }
-        commitLocked(Group([write]))
+        commitLocked([write])
         lockFile.unlock()
         let compactionDue = isCompactionDue()
         let handOff = queue.withLock { queue in
@@ -203,7 +198,7 @@ extension FileTokenStore {
     /// Compacts when due, taking the writers' lock. Held by another process past the lock timeout,
     /// the compaction is left for the next commit.
     private func compactIfDueTakingLock() {
-        guard let lockFile, isCompactionDue() else { return }
+        guard let lockFile else { return }
         do {
             try Self.acquire(lockFile, timeout: options.lockTimeout, path: path)
         } catch {

@@ -13,7 +13,7 @@ extension FileTokenStore {
     // MARK: Committing a group
 
     /// The writes of one group and what each is to be answered.
-    struct Group {
+    private struct Group {
         enum Outcome {
             case pending
             case refused(any Error)
@@ -61,26 +61,26 @@ extension FileTokenStore {
     /// Commits `writes` as one group: one write, one sync, then the group becomes visible and every
     /// caller is answered. Compacts afterwards when due.
     func commitGroup(_ writes: [PendingWrite]) {
-        let group = Group(writes)
         // Only read-write handles queue writes, and they always have a lock file.
         guard let lockFile else {
-            group.answer(failure: readOnlyError())
+            Group(writes).answer(failure: readOnlyError())
             return
         }
         do {
             try Self.acquire(lockFile, timeout: options.lockTimeout, path: path)
         } catch {
-            group.answer(failure: error)
+            Group(writes).answer(failure: error)
             return
         }
         defer { lockFile.unlock() }
-        commitLocked(group)
+        commitLocked(writes)
         compactIfDueHoldingLock()
     }
 
-    /// Commits `group` while this process holds the writers' lock, and answers its callers.
-    func commitLocked(_ group: Group) {
-        var group = group
+    /// Commits `writes` as one group while this process holds the writers' lock, and answers
+    /// their callers.
+    func commitLocked(_ writes: [PendingWrite]) {
+        var group = Group(writes)
         do {
             if let staged = try stage(&group) {
                 try persist(staged)
@@ -240,9 +240,9 @@ extension FileTokenStore {
         min(max(size / 8, 64 << 10), 1 << 20)
     }
 
-    /// Makes `file`, `size` bytes long, reach past `end` by writing zeros after what it holds, so that commits
-    /// overwrite space the file already has: their syncs then flush data alone, not the file's
-    /// size (which only the sync of the first commit after growing flushes).
+    /// Makes `file`, `size` bytes long, reach past `end` by writing zeros after what it holds, so
+    /// that commits overwrite space the file already has: their syncs then flush data alone, not
+    /// the file's size (which only the sync of the first commit after growing flushes).
     ///
     /// A disk too full for the chunk is not the commit's failure: the commit then appends, and
     /// its own write reports a disk too full for it. Zeros written before the failure are

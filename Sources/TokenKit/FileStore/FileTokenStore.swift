@@ -172,7 +172,7 @@ public final class FileTokenStore: TokenStore, IndexedTokenStore {
     /// The log entries in the file, live or dead.
     var logEntryCount: Int { state.withLock { $0.logEntries } }
 
-    /// How many writes were committed on their caller's thread rather than the writer queue.
+    /// How many writes their callers' threads committed, or tried to, rather than the writer queue.
     var callingThreadCommitCount: Int { queue.withLock { $0.callingThreadCommits } }
 
     /// Returns once every write queued before it, and any compaction they started, has finished.
