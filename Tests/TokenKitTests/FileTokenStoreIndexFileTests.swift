@@ -366,6 +366,152 @@ struct FileTokenStoreIndexFileTests {
         #expect(try answers(of: reader, about: records) == expected)
         #expect(try answers(of: FileTokenStore(path: path), about: records) == expected)
     }
+
+    /// Every record of the whole log, through a handle that never uses the index file.
+    func wholeLogRecords(at path: String) throws -> [TokenRecord] {
+        let store = try FileTokenStore(path: path, options: .init(recovery: .salvageIntactRecords))
+        return try Self.owners.flatMap { try store.records(owner: $0) }
+    }
+
+    /// Whether a handle still reads its snapshot through the index file.
+    func readsThroughIndexFile(_ store: FileTokenStore) -> Bool { store.state.withLock { $0.snapshot != nil } }
+
+    @Test func expiringTokensAreSearchedOnDiskWithoutReadingTheSnapshotIntoMemory() async throws {
+        let (_, records) = try await makeCompactedStore()
+        let store = try FileTokenStore(path: path)
+        #expect(store.openReport.openedFromIndexFile)
+        // Changes since the compaction, by another handle, hide their snapshot versions.
+        let other = try FileTokenStore(path: path)
+        _ = try await other.revoke(owner: records[0].owner, name: records[0].name, at: Self.now)
+        _ = try await other.delete(id: records[5].id)
+        let expiry = Date(timeIntervalSince1970: 1_900_000_150)
+        _ = try await other.changeLimits(
+            .init(expiry: .at(expiry)),
+            owner: records[1].owner,
+            name: records[1].name,
+            now: Self.now
+        )
+        let added = Self.record(1000, expiring: true)
+        try await other.insert(added, maximumLiveTokensPerOwner: nil)
+
+        // From just after the revocation, so that the revoked record is left out.
+        let expiring = try store.records(expiringBetween: Self.now + 1, and: .distantFuture)
+        let everyRecord = try wholeLogRecords(at: path)
+        let expected = everyRecord.filter { TokenStoreRules.isExpiring($0, between: Self.now + 1, and: .distantFuture) }
+            .sorted(by: TokenStoreRules.expiresSooner)
+        #expect(expiring == expected)
+        // 60 expiring records in the snapshot, less the revoked and the deleted, plus two.
+        #expect(expiring.count == 60)
+        #expect(!expiring.contains { $0.id == records[0].id || $0.id == records[5].id })
+        #expect(expiring.contains { $0.id == records[1].id && $0.expiresAt == expiry })
+        #expect(expiring.last == added)
+        // Only the tail's three records are in memory, and the handle still uses the index file.
+        #expect(recordsInMemory(store) == 3)
+        #expect(readsThroughIndexFile(store))
+
+        let start = Date(timeIntervalSince1970: 1_900_000_100)
+        let window = try store.records(expiringBetween: start, and: start + 100)
+        #expect(window == expected.filter { $0.expiresAt! >= start && $0.expiresAt! < start + 100 })
+        #expect(window.count == 21)  // records 100, 105, … 195, and records[1]
+        #expect(recordsInMemory(store) == 3)
+    }
+
+    @Test func aPurgeReadsOnlyWhatItRemovesAndKeepsTheRestOnDisk() async throws {
+        let store = try FileTokenStore(path: path)
+        let records = (0..<200).map { Self.record($0, expiring: $0 % 5 == 0) }
+        for record in records { try await store.insert(record, maximumLiveTokensPerOwner: nil) }
+        for record in records[150..<155] {
+            _ = try await store.revoke(owner: record.owner, name: record.name, at: Self.now)
+        }
+        try await store.compact()
+        let reopened = try FileTokenStore(path: path)
+        #expect(reopened.openReport.openedFromIndexFile)
+        // After the compaction: one more revoked, one expired record made to never expire, one
+        // expired record deleted.
+        let other = try FileTokenStore(path: path)
+        _ = try await other.revoke(owner: records[1].owner, name: records[1].name, at: Self.now)
+        _ = try await other.changeLimits(
+            .init(expiry: .never),
+            owner: records[0].owner,
+            name: records[0].name,
+            now: Self.now
+        )
+        _ = try await other.delete(id: records[10].id)
+
+        // Records 0, 5, … 100 expire by the cutoff (1_900_000_000 + their number).
+        let cutoff = Date(timeIntervalSince1970: 1_900_000_100)
+        let expected = Set(
+            try wholeLogRecords(at: path).filter { TokenStoreRules.isPurged($0, before: cutoff) }.map(\.id)
+        )
+        let purged = try await reopened.purge(before: cutoff)
+        #expect(Set(purged.map(\.id)) == expected)
+        #expect(purged.count == expected.count)
+        #expect(expected.count == 25)  // 21 expired, less records 0 and 10; six revoked
+        // Nothing else was read into memory: the tail's two records (one of them purged now).
+        #expect(recordsInMemory(reopened) == 1)
+        #expect(readsThroughIndexFile(reopened))
+        #expect(try reopened.count == 200 - 1 - expected.count)
+        #expect(try wholeLogRecords(at: path).allSatisfy { !TokenStoreRules.isPurged($0, before: cutoff) })
+        #expect(try answers(of: reopened, about: records) == wholeLogAnswers(at: path, about: records))
+        #expect(try await reopened.purge(before: cutoff).isEmpty)
+    }
+
+    @Test func aSearchOfEveryRecordNeverAnswersFromDamage() async throws {
+        let (_, records) = try await makeCompactedStore(count: 120)
+        let index = try contents(of: path + ".index")
+        let log = try contents(of: path)
+        func copy(log: [UInt8], index: [UInt8]) throws -> FileTokenStore {
+            let copy = directory.file("copy-\(UUID().uuidString)")
+            try write(log, to: copy)
+            try write(index, to: copy + ".index")
+            return try FileTokenStore(path: copy)
+        }
+        let expected = try wholeLogAnswers(at: path, about: records)
+        let cutoff = Date(timeIntervalSince1970: 1_900_000_050)
+        let purgeable = Set(expected.expiring.filter { $0.expiresAt! <= cutoff }.map(\.id))
+        #expect(purgeable.count == 11)  // records 0, 5, … 50
+
+        // Every page of record places damaged. The search reads the log, not them; a purge then
+        // reads the records it found through them, meets the damage and reads the whole log.
+        let header = try #require(IndexFileFormat.Header.decode(Array(index.prefix(IndexFileFormat.pageSize))))
+        var damagedIndex = index
+        for page in header.recordsPage..<header.digestPage { damagedIndex[page * IndexFileFormat.pageSize + 5] ^= 1 }
+        let searched = try copy(log: log, index: damagedIndex)
+        #expect(try searched.records(expiringBetween: .distantPast, and: .distantFuture) == expected.expiring)
+        let purged = try copy(log: log, index: damagedIndex)
+        #expect(Set(try await purged.purge(before: cutoff).map(\.id)) == purgeable)
+        #expect(!readsThroughIndexFile(purged))
+
+        // Damage in the log's snapshot: the search stops, and the whole log read in its place
+        // reports the damage and stops the handle.
+        var damagedLog = log
+        damagedLog[log.count / 2] ^= 0x40
+        let broken = try copy(log: damagedLog, index: index)
+        let searchFailure = await tokenKitError {
+            _ = try broken.records(expiringBetween: .distantPast, and: .distantFuture)
+        }
+        #expect(searchFailure?.code == .storeCorrupted)
+        #expect(await tokenKitError { _ = try broken.count }?.code == .storeCorrupted)
+        let brokenPurge = try copy(log: damagedLog, index: index)
+        #expect(await tokenKitError { _ = try await brokenPurge.purge(before: cutoff) }?.code == .storeCorrupted)
+        #expect(await tokenKitError { _ = try brokenPurge.count }?.code == .storeCorrupted)
+    }
+
+    @Test func aPurgeWhoseSearchPredatesACompactionReadsEveryRecord() async throws {
+        let (store, records) = try await makeCompactedStore()
+        let searched = try #require(store.state.withLock { $0.snapshot?.file })
+        try store.state.withLock { (state) throws(TokenKitError) in
+            try state.read(.found([records[3].id], searching: searched))
+        }
+        #expect(recordsInMemory(store) == 1)
+        #expect(readsThroughIndexFile(store))
+        // A compaction since: the records found may not be all that match in the new snapshot.
+        try await store.compact()
+        try store.state.withLock { (state) throws(TokenKitError) in
+            try state.read(.found([records[3].id], searching: searched))
+        }
+        #expect(recordsInMemory(store) == records.count)
+    }
 }
 
 /// A compacted store's snapshot was synced before it was renamed into place: damage or an end

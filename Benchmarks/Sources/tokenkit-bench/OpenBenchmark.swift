@@ -58,6 +58,7 @@ enum OpenBenchmark {
         for (what, arguments, target) in [
             ("first validation", ["open-first-validation", storePath, token], "≤ 20 ms; ≤ 64 B"),
             ("first list of an owner's tokens", ["open-first-list", storePath, owner], "—"),
+            ("first search for expiring tokens (none in the window)", ["open-first-expiring", storePath], "—"),
         ] {
             let results = try (0..<runs).map { _ in try childNumbers(arguments) }
             let seconds = Statistics.percentile(results.map { $0[0] }, 0.5)
@@ -169,6 +170,21 @@ enum OpenBenchmark {
         let seconds = Statistics.seconds(ContinuousClock.now - start)
         let after = ProcessMemory.current()
         guard !listed.isEmpty else { throw BenchmarkError(message: "the probe owner has no tokens") }
+        printMemory(seconds: seconds, from: before, to: after)
+    }
+
+    /// `open-first-expiring PATH`: opens the store and searches every token for those expiring in
+    /// a day-long window that holds none (every fixture expires at the same time, outside it), as a
+    /// daily expiry-notice job does; prints the seconds, and the memory gained as above.
+    static func openToFirstExpiringSearch(_ path: String) async throws {
+        let before = ProcessMemory.current()
+        let start = ContinuousClock.now
+        let store = try FileTokenStore(path: path)
+        let windowStart = StoreFixtures.start + 366 * 86_400
+        let found = try await store.records(expiringBetween: windowStart, and: windowStart + 86_400)
+        let seconds = Statistics.seconds(ContinuousClock.now - start)
+        let after = ProcessMemory.current()
+        guard found.isEmpty else { throw BenchmarkError(message: "the window was meant to hold no token") }
         printMemory(seconds: seconds, from: before, to: after)
     }
 

@@ -20,6 +20,8 @@ case "open-first-validation":
     try await OpenBenchmark.openToFirstValidation(arguments[1], token: arguments[2])
 case "open-first-list":
     try await OpenBenchmark.openToFirstList(arguments[1], owner: arguments[2])
+case "open-first-expiring":
+    try await OpenBenchmark.openToFirstExpiringSearch(arguments[1])
 case "sqlite-first-query":
     try OpenBenchmark.sqliteFirstQuery(arguments[1], arguments[2])
 case "memory-per-token":
@@ -95,6 +97,7 @@ default:
           memory-per-token COUNT                 (child mode) resident bytes per token in memory: as grown, the store's own
           open-first-validation PATH TOKEN       (child mode) open a file store and validate once
           open-first-list PATH OWNER             (child mode) open a file store and list an owner's tokens
+          open-first-expiring PATH               (child mode) open a file store and search for expiring tokens
           sqlite-first-query PATH DIGEST         (child mode) open SQLite and query once
           --help                                 this list
         """

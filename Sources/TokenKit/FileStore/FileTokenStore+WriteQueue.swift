@@ -115,7 +115,8 @@ extension FileTokenStore {
 
     /// Whether a write needing `needed` may be committed on its caller's thread, if the store is
     /// idle and its last sync was quick: the task runs on Swift's global executor, and the write
-    /// reads at most ``callingThreadRecordLimit`` records by id, or one owner's (not every record).
+    /// reads at most ``callingThreadRecordLimit`` records by id, or one owner's (not every record, nor
+    /// what a purge found: its plan checks every record in memory).
     ///
     /// A task that prefers an executor of its own (such as an event loop, with
     /// `withTaskExecutorPreference`) runs this nonisolated async code there, and must not be
@@ -125,7 +126,7 @@ extension FileTokenStore {
         switch needed {
         case .none, .digest, .owner: break
         case .ids(let ids, _): guard ids.count <= Self.callingThreadRecordLimit else { return false }
-        case .all: return false
+        case .found, .all: return false
         }
         return withUnsafeCurrentTask { $0?.unownedTaskExecutor == nil }
     }
@@ -142,7 +143,7 @@ extension FileTokenStore {
             case .owner(let owner): return snapshot.ownersRead.contains(owner)
             case .ids(_, let withTheirOwners): return !withTheirOwners
             case .none, .digest: return true
-            case .all: return false
+            case .found, .all: return false
             }
         }
     }

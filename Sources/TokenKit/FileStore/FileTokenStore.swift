@@ -218,8 +218,13 @@ public final class FileTokenStore: TokenStore, IndexedTokenStore {
     }
 
     /// The records that expire between `start` and `end`, soonest first.
+    ///
+    /// A store opened from its index file searches the snapshot on disk, without keeping its
+    /// records in memory or keeping other calls waiting.
     public func records(expiringBetween start: Date, and end: Date) throws -> [TokenRecord] {
-        try read(.all) { $0.records(expiringBetween: start, and: end) }
+        let search = try searchSnapshot { TokenStoreRules.isExpiring($0, between: start, and: end) }
+        guard let search else { return try read(.all) { $0.records(expiringBetween: start, and: end) } }
+        return search.records.sorted(by: TokenStoreRules.expiresSooner)
     }
 
     // MARK: Writes
@@ -316,8 +321,15 @@ public final class FileTokenStore: TokenStore, IndexedTokenStore {
 
     /// Removes records revoked or expired at or before `cutoff`, durably; the dead entries this
     /// leaves are compacted away in time.
+    ///
+    /// A store opened from its index file first searches the snapshot on disk for the records to
+    /// remove, without keeping its records in memory or keeping other calls waiting; then it
+    /// reads only those, and removes them with whatever else is purgeable by then, in one commit.
     public func purge(before cutoff: Date) async throws -> [TokenRecord] {
-        try await commit(needing: .all) { $0.planPurge(before: cutoff) }
+        guard options.access == .readWrite else { throw readOnlyError() }
+        let search = try searchSnapshot { TokenStoreRules.isPurged($0, before: cutoff) }
+        let needed = search.map { RecordsNeeded.found($0.records.map(\.id), searching: $0.file) } ?? .all
+        return try await commit(needing: needed) { $0.planPurge(before: cutoff) }
     }
 
     /// Moves last-used times forward, durably.
@@ -350,6 +362,32 @@ public final class FileTokenStore: TokenStore, IndexedTokenStore {
             try refresh(&state)
             try state.read(needed)
             return body(state.index)
+        }
+    }
+
+    /// With a snapshot read through an index file: the records that satisfy `isIncluded`, and that
+    /// file. `nil` when every record is in memory (search it there).
+    ///
+    /// The snapshot is read from the log a batch at a time, after the state lock is let go, beside
+    /// a copy of the memory layer taken with it: nothing read is kept but the matches, and other
+    /// calls go on meanwhile. The records found are those of the moment the copy was taken (the
+    /// log's snapshot never changes, and a compaction meanwhile writes a new file). If the snapshot
+    /// cannot be read whole, the search is left to ``read(_:_:)`` with ``RecordsNeeded/all``,
+    /// which reads the whole log, and reports damage as corruption and stops the handle.
+    private func searchSnapshot(
+        for isIncluded: (TokenRecord) -> Bool
+    ) throws(TokenKitError) -> (records: [TokenRecord], file: IndexFile)? {
+        let copies = try state.withLock { (state) throws(TokenKitError) -> (TokenIndex, IndexedSnapshot)? in
+            try refresh(&state)
+            return state.snapshot.map { (state.index, $0) }
+        }
+        guard let (memory, snapshot) = copies else { return nil }
+        do {
+            let found = try snapshot.records(where: isIncluded, notHiddenBy: memory)
+            return (found + memory.allRecords.filter(isIncluded), snapshot.file)
+        } catch {
+            // Damage, or a failed read: `nil` sends the caller to `read(.all)` (see above).
+            return nil
         }
     }
 

@@ -14,7 +14,7 @@ extension TokenIndex {
     /// The records that expire in `start ..< end` and are not revoked by `start`, soonest first.
     func records(expiringBetween start: Date, and end: Date) -> [TokenRecord] {
         allRecords.filter { TokenStoreRules.isExpiring($0, between: start, and: end) }
-            .sorted { ($0.expiresAt ?? .distantFuture, $0.id) < ($1.expiresAt ?? .distantFuture, $1.id) }
+            .sorted(by: TokenStoreRules.expiresSooner)
     }
 
     // MARK: Planning writes

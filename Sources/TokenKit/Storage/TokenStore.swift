@@ -93,8 +93,8 @@ public protocol TokenStore: Sendable {
     func records(owner: String) async throws -> [TokenRecord]
 
     /// Returns every record, of any owner, that expires at or after `start` and before `end` and is
-    /// not revoked at `start` (``TokenStoreRules/isExpiring(_:between:and:)``), soonest first (then
-    /// by id): the tokens to warn about.
+    /// not revoked at `start` (``TokenStoreRules/isExpiring(_:between:and:)``), soonest first, then
+    /// by id (``TokenStoreRules/expiresSooner(_:than:)``): the tokens to warn about.
     func records(expiringBetween start: Date, and end: Date) async throws -> [TokenRecord]
 
     // MARK: Writes

@@ -284,6 +284,12 @@ public enum TokenStoreRules {
         (lhs.createdAt, lhs.id) < (rhs.createdAt, rhs.id)
     }
 
+    /// Orders records soonest to expire first, by expiry date then id (a record that never expires
+    /// last): the order of ``TokenStore/records(expiringBetween:and:)``.
+    public static func expiresSooner(_ lhs: TokenRecord, than rhs: TokenRecord) -> Bool {
+        (lhs.expiresAt ?? .distantFuture, lhs.id) < (rhs.expiresAt ?? .distantFuture, rhs.id)
+    }
+
     // MARK: Helpers
 
     /// Seconds from 1970 to `Date`'s reference date (2001), in microseconds.
