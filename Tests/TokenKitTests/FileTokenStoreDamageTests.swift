@@ -109,6 +109,17 @@ struct FileTokenStoreDamageTests {
         #expect(try FileTokenStore(path: store.path).count == 5)
     }
 
+    @Test func salvageDoesNotCountPreallocatedZerosAsDamage() async throws {
+        let (commits, _, ends) = try await makeStore()
+        let bytes = try contents(of: directory.file("original"))
+        #expect(bytes.count > commits.count && bytes[commits.count...].allSatisfy { $0 == 0 })
+        var damaged = bytes
+        damaged[ends[1] + 40] ^= 0xff  // inside the third commit's payload
+        let store = try open(damaged, options: .init(recovery: .salvageIntactRecords))
+        #expect(try store.count == 4)
+        #expect(store.openReport.skippedDamagedBytes == ends[2] - ends[1])
+    }
+
     /// A last batch whose checksum is right but whose entries do not decode was written whole, so
     /// it is not a write cut short: it used to be discarded silently as a torn tail, with every
     /// change in it. It is corruption, and salvage keeps the records before it.

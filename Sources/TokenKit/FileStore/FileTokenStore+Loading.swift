@@ -315,7 +315,8 @@ extension FileTokenStore {
             lastSequence = outcome.lastSequence
             guard let damage = outcome.problemOffset, let next = try scanner.nextGroupStart(after: damage)
             else {
-                skipped += size - outcome.committedEnd
+                // Zeros at the end are preallocated space, not damage.
+                skipped += try endOfData(in: state.file, from: outcome.committedEnd, to: size) - outcome.committedEnd
                 break
             }
             skipped += next - outcome.committedEnd
@@ -346,6 +347,19 @@ extension FileTokenStore {
         state.seenChange = state.shared.publish(sequence: sequence)
         report.damagedFileMovedTo = aside
         report.skippedDamagedBytes = skipped
+    }
+
+    /// Where the bytes of `file` from `start` to `end` stop being all zeros: the end of the last
+    /// byte that is not zero, or `start` when there is none. Read backwards, a chunk at a time.
+    static func endOfData(in file: POSIXFile, from start: Int, to end: Int) throws(TokenKitError) -> Int {
+        var chunkEnd = end
+        while chunkEnd > start {
+            let chunkStart = max(start, chunkEnd - 65_536)
+            let bytes = try file.read(count: chunkEnd - chunkStart, at: chunkStart)
+            if let last = bytes.lastIndex(where: { $0 != 0 }) { return chunkStart + last + 1 }
+            chunkEnd = chunkStart
+        }
+        return start
     }
 
     // MARK: Catching up

@@ -80,7 +80,8 @@ extension FileTokenStore {
         public var discardedTailBytes: Int
         /// Where the damaged file was moved by ``Options/Recovery/salvageIntactRecords``, if it was.
         public var damagedFileMovedTo: String?
-        /// Bytes of damaged data skipped by salvage.
+        /// Bytes of damaged data skipped by salvage (not the zeros preallocated after the last
+        /// commit).
         public var skippedDamagedBytes: Int
     }
 }
