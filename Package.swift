@@ -21,12 +21,15 @@ let package = Package(
     targets: [
         .target(
             name: "TokenKit",
-            dependencies: ["CTokenKitSHA256", "CTokenKitFileStatus", "CTokenKitRandom"],
+            dependencies: ["CTokenKitSHA256", "CTokenKitCRC32", "CTokenKitFileStatus", "CTokenKitRandom"],
             swiftSettings: swiftSettings
         ),
         // SHA-256 in the processor's own instructions (x86-64 SHA extensions, arm64 SHA-2), chosen
         // at run time; TokenKit falls back to its portable Swift code without them.
         .target(name: "CTokenKitSHA256"),
+        // CRC-32 in the processor's own instructions (x86-64 carry-less multiplication, arm64
+        // CRC32), chosen at run time, for the checksums of the file store's pages and batches.
+        .target(name: "CTokenKitCRC32"),
         // A file's identity and size without its times (statx on Linux): reading the times makes
         // the next commit's sync also commit the file system's journal.
         .target(name: "CTokenKitFileStatus"),

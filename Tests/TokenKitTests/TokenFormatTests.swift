@@ -54,7 +54,8 @@ struct TokenFormatTests {
         #expect(Base62.encode(0, width: 6) == Array("000000".utf8))
     }
 
-    /// Lengths around the 8-byte stride of the sliced CRC, checked against zlib.
+    /// Lengths around the 8-byte stride of the sliced CRC and the 16- and 64-byte blocks of the
+    /// processor's, checked against zlib, with every implementation this processor runs.
     @Test(
         arguments: [
             (0, 0x0000_0000),
@@ -65,21 +66,51 @@ struct TokenFormatTests {
             (15, 0x7c61_9edc),
             (16, 0x191f_3d9f),
             (17, 0x7ba7_5ee3),
+            (63, 0xb735_0c2a),
+            (64, 0xcbd9_ecf0),
+            (65, 0x6d19_5777),
+            (79, 0xf8bd_aeac),
+            (80, 0x3f42_d103),
             (100, 0xaa31_6b09),
+            (127, 0xefb6_6daa),
+            (128, 0xbd5d_2e01),
             (1000, 0x17bc_2a46),
-        ] as [(Int, UInt32)]
+            (4096, 0x5e4e_1995),
+            (4097, 0xcb30_97e5),
+        ] as [(Int, UInt32)],
+        CRC32.Implementation.available
     )
-    func crc32MatchesZlib(length: Int, expected: UInt32) {
+    func crc32MatchesZlib(_ example: (length: Int, expected: UInt32), implementation: CRC32.Implementation) {
+        let (length, expected) = example
         let bytes = (0..<length).map { UInt8(($0 * 7 + 3) % 256) }
-        #expect(CRC32.checksum(bytes) == expected)
+        let whole = bytes.withUnsafeBytes { CRC32.update(0, $0, using: implementation) }
+        #expect(whole == expected)
         let split = length / 3
         let streamed = bytes.withUnsafeBytes { raw in
             CRC32.update(
-                CRC32.update(0, UnsafeRawBufferPointer(rebasing: raw[..<split])),
-                UnsafeRawBufferPointer(rebasing: raw[split...])
+                CRC32.update(0, UnsafeRawBufferPointer(rebasing: raw[..<split]), using: implementation),
+                UnsafeRawBufferPointer(rebasing: raw[split...]),
+                using: implementation
             )
         }
         #expect(streamed == expected)
+    }
+
+    @Test func crc32ImplementationsAgreeOnRandomBytesAtAnyAlignment() throws {
+        try #require(CRC32.Implementation.isHardwareAvailable, "this processor has no CRC-32 instructions")
+        #expect(CRC32.Implementation.fastest == .hardware)
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<9000).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        bytes.withUnsafeBytes { raw in
+            for _ in 0..<3000 {
+                let start = Int.random(in: 0..<64, using: &generator)
+                let count = Int.random(in: 0...(raw.count - start), using: &generator)
+                let slice = UnsafeRawBufferPointer(rebasing: raw[start..<(start + count)])
+                let seed = UInt32.random(in: 0...UInt32.max, using: &generator)
+                let portable = CRC32.update(seed, slice, using: .portable)
+                #expect(CRC32.update(seed, slice, using: .hardware) == portable, "\(count) bytes from \(start)")
+            }
+        }
     }
 
     @Test func customPrefixAndLength() throws {
