@@ -471,16 +471,17 @@ struct FileTokenStoreIndexFileTests {
         let purgeable = Set(expected.expiring.filter { $0.expiresAt! <= cutoff }.map(\.id))
         #expect(purgeable.count == 11)  // records 0, 5, … 50
 
-        // Every page of record places damaged. The search reads the log, not them; a purge then
-        // reads the records it found through them, meets the damage and reads the whole log.
+        // Every page of record places damaged. The search reads the log, not them, and a purge
+        // removes the records it found without reading them again.
         let header = try #require(IndexFileFormat.Header.decode(Array(index.prefix(IndexFileFormat.pageSize))))
         var damagedIndex = index
         for page in header.recordsPage..<header.digestPage { damagedIndex[page * IndexFileFormat.pageSize + 5] ^= 1 }
         let searched = try copy(log: log, index: damagedIndex)
         #expect(try searched.records(expiringBetween: .distantPast, and: .distantFuture) == expected.expiring)
+        #expect(readsThroughIndexFile(searched))
         let purged = try copy(log: log, index: damagedIndex)
         #expect(Set(try await purged.purge(before: cutoff).map(\.id)) == purgeable)
-        #expect(!readsThroughIndexFile(purged))
+        #expect(readsThroughIndexFile(purged) && recordsInMemory(purged) == 0)
 
         // Damage in the log's snapshot: the search stops, and the whole log read in its place
         // reports the damage and stops the handle.
@@ -497,20 +498,62 @@ struct FileTokenStoreIndexFileTests {
         #expect(await tokenKitError { _ = try brokenPurge.count }?.code == .storeCorrupted)
     }
 
+    /// A purge as `purge(before:)` makes it, with `between` run after its search and before its
+    /// commit.
+    func purge(
+        _ store: FileTokenStore,
+        before cutoff: Date,
+        between: () async throws -> Void
+    ) async throws
+        -> [TokenRecord]
+    {
+        let search = try #require(try store.searchEveryRecord { TokenStoreRules.isPurged($0, before: cutoff) })
+        try await between()
+        return try await store.commit(needing: .found(search.snapshotRecords, searching: search.file)) {
+            $0.planPurge(before: cutoff)
+        }
+    }
+
+    @Test func aPurgeRemovesWhatIsPurgeableWhenItCommitsNotWhenItSearched() async throws {
+        let (_, records) = try await makeCompactedStore()
+        let store = try FileTokenStore(path: path)
+        // Records 0, 5, … 100 expire by the cutoff (1_900_000_000 + their number).
+        let cutoff = Date(timeIntervalSince1970: 1_900_000_100)
+        let other = try FileTokenStore(path: path)
+        let purged = try await purge(store, before: cutoff) {
+            // After the search: one more revoked, one found deleted, one found made to never expire.
+            _ = try await other.revoke(owner: records[1].owner, name: records[1].name, at: Self.now)
+            _ = try await other.delete(id: records[10].id)
+            _ = try await other.changeLimits(
+                .init(expiry: .never),
+                owner: records[0].owner,
+                name: records[0].name,
+                now: Self.now
+            )
+        }
+        let removed = Set(purged.map(\.id))
+        #expect(removed.count == 20 && purged.count == 20)  // 21 expired, less 0 and 10, plus 1
+        #expect(removed.contains(records[1].id) && !removed.contains(records[0].id))
+        #expect(try wholeLogRecords(at: path).allSatisfy { !TokenStoreRules.isPurged($0, before: cutoff) })
+        #expect(try store.count == records.count - 1 - 20)
+    }
+
     @Test func aPurgeWhoseSearchPredatesACompactionReadsEveryRecord() async throws {
-        let (store, records) = try await makeCompactedStore()
-        let searched = try #require(store.state.withLock { $0.snapshot?.file })
-        try store.state.withLock { (state) throws(TokenKitError) in
-            try state.read(.found([records[3].id], searching: searched))
+        let (_, records) = try await makeCompactedStore()
+        let store = try FileTokenStore(path: path)
+        let cutoff = Date(timeIntervalSince1970: 1_900_000_100)
+        let other = try FileTokenStore(path: path)
+        let purged = try await purge(store, before: cutoff) {
+            // After the search, another process revokes a record and compacts: the new snapshot
+            // holds the revocation, which no search of it found.
+            _ = try await other.revoke(owner: records[1].owner, name: records[1].name, at: Self.now)
+            try await other.compact()
         }
-        #expect(recordsInMemory(store) == 1)
-        #expect(readsThroughIndexFile(store))
-        // A compaction since: the records found may not be all that match in the new snapshot.
-        try await store.compact()
-        try store.state.withLock { (state) throws(TokenKitError) in
-            try state.read(.found([records[3].id], searching: searched))
-        }
-        #expect(recordsInMemory(store) == records.count)
+        #expect(Set(purged.map(\.id)).contains(records[1].id))
+        #expect(purged.count == 22)
+        #expect(try wholeLogRecords(at: path).allSatisfy { !TokenStoreRules.isPurged($0, before: cutoff) })
+        // The handle read every record, as it must when the search no longer holds.
+        #expect(recordsInMemory(store) == records.count - 22)
     }
 }
 

@@ -219,12 +219,12 @@ public final class FileTokenStore: TokenStore, IndexedTokenStore {
 
     /// The records that expire between `start` and `end`, soonest first.
     ///
-    /// A store opened from its index file searches the snapshot on disk, without keeping its
-    /// records in memory or keeping other calls waiting.
+    /// A store opened from its index file searches the snapshot in its log, on the calling
+    /// thread, without keeping the snapshot's records in memory or keeping other calls waiting.
     public func records(expiringBetween start: Date, and end: Date) throws -> [TokenRecord] {
-        let search = try searchSnapshot { TokenStoreRules.isExpiring($0, between: start, and: end) }
+        let search = try searchEveryRecord { TokenStoreRules.isExpiring($0, between: start, and: end) }
         guard let search else { return try read(.all) { $0.records(expiringBetween: start, and: end) } }
-        return search.records.sorted(by: TokenStoreRules.expiresSooner)
+        return (search.snapshotRecords + search.memoryRecords).sorted(by: TokenStoreRules.expiresSooner)
     }
 
     // MARK: Writes
@@ -322,13 +322,26 @@ public final class FileTokenStore: TokenStore, IndexedTokenStore {
     /// Removes records revoked or expired at or before `cutoff`, durably; the dead entries this
     /// leaves are compacted away in time.
     ///
-    /// A store opened from its index file first searches the snapshot on disk for the records to
-    /// remove, without keeping its records in memory or keeping other calls waiting; then it
-    /// reads only those, and removes them with whatever else is purgeable by then, in one commit.
+    /// A store opened from its index file first searches the snapshot in its log for the records
+    /// to remove, on a thread of its own, without keeping the snapshot's records in memory or
+    /// keeping other calls waiting; then it removes those, with whatever else is purgeable by
+    /// then, in one commit.
     public func purge(before cutoff: Date) async throws -> [TokenRecord] {
         guard options.access == .readWrite else { throw readOnlyError() }
-        let search = try searchSnapshot { TokenStoreRules.isPurged($0, before: cutoff) }
-        let needed = search.map { RecordsNeeded.found($0.records.map(\.id), searching: $0.file) } ?? .all
+        let search = try await withCheckedThrowingContinuation { continuation in
+            // The search may read a large file: not on the caller's thread, which may be an event
+            // loop, nor on the writer queue, which would keep writes waiting.
+            DispatchQueue.global().async {
+                do {
+                    continuation.resume(
+                        returning: try self.searchEveryRecord { TokenStoreRules.isPurged($0, before: cutoff) }
+                    )
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+        }
+        let needed = search.map { RecordsNeeded.found($0.snapshotRecords, searching: $0.file) } ?? .all
         return try await commit(needing: needed) { $0.planPurge(before: cutoff) }
     }
 
@@ -365,30 +378,51 @@ public final class FileTokenStore: TokenStore, IndexedTokenStore {
         }
     }
 
-    /// With a snapshot read through an index file: the records that satisfy `isIncluded`, and that
-    /// file. `nil` when every record is in memory (search it there).
+    /// What a search of every record found, as of the moment it ended.
+    struct Search: Sendable {
+        /// The matching snapshot records that the memory layer did not hide.
+        var snapshotRecords: [TokenRecord]
+        /// The matching records in memory.
+        var memoryRecords: [TokenRecord]
+        /// The index file of the snapshot searched.
+        var file: IndexFile
+    }
+
+    /// With a snapshot read through an index file: the records that satisfy `isIncluded`. `nil`
+    /// when every record is in memory, or the snapshot could not be searched: ``read(_:_:)`` with
+    /// ``RecordsNeeded/all`` answers then (and reports damage as corruption, stopping the handle).
     ///
-    /// The snapshot is read from the log a batch at a time, after the state lock is let go, beside
-    /// a copy of the memory layer taken with it: nothing read is kept but the matches, and other
-    /// calls go on meanwhile. The records found are those of the moment the copy was taken (the
-    /// log's snapshot never changes, and a compaction meanwhile writes a new file). If the snapshot
-    /// cannot be read whole, the search is left to ``read(_:_:)`` with ``RecordsNeeded/all``,
-    /// which reads the whole log, and reports damage as corruption and stops the handle.
-    private func searchSnapshot(
-        for isIncluded: (TokenRecord) -> Bool
-    ) throws(TokenKitError) -> (records: [TokenRecord], file: IndexFile)? {
-        let copies = try state.withLock { (state) throws(TokenKitError) -> (TokenIndex, IndexedSnapshot)? in
-            try refresh(&state)
-            return state.snapshot.map { (state.index, $0) }
+    /// The log's snapshot is read without holding the state lock, a batch at a time (it never
+    /// changes; a compaction writes a new file), keeping only the matches. Then, under the lock,
+    /// matches the memory layer now hides are dropped and the memory layer's matches added: the
+    /// answer is exact as of that moment. A compaction meanwhile (another snapshot by then) makes
+    /// it search again, up to three times.
+    func searchEveryRecord(for isIncluded: (TokenRecord) -> Bool) throws(TokenKitError) -> Search? {
+        for _ in 0..<3 {
+            let file = try state.withLock { (state) throws(TokenKitError) -> IndexFile? in
+                try refresh(&state)
+                return state.snapshot?.file
+            }
+            guard let file else { return nil }
+            let scanned: [TokenRecord]
+            do {
+                scanned = try file.records(where: isIncluded)
+            } catch {
+                guard error.code == .storeCorrupted else { throw error }
+                return nil
+            }
+            let search = try state.withLock { (state) throws(TokenKitError) -> Search? in
+                try refresh(&state)
+                guard let snapshot = state.snapshot, snapshot.file === file else { return nil }
+                return Search(
+                    snapshotRecords: scanned.filter { !snapshot.hides($0.id, in: state.index) },
+                    memoryRecords: state.index.allRecords.filter(isIncluded),
+                    file: file
+                )
+            }
+            if let search { return search }
         }
-        guard let (memory, snapshot) = copies else { return nil }
-        do {
-            let found = try snapshot.records(where: isIncluded, notHiddenBy: memory)
-            return (found + memory.allRecords.filter(isIncluded), snapshot.file)
-        } catch {
-            // Damage, or a failed read: `nil` sends the caller to `read(.all)` (see above).
-            return nil
-        }
+        return nil
     }
 
     /// Picks up other processes' changes, if the shared counter says there are any; and at least

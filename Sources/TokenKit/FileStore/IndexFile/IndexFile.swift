@@ -1,5 +1,6 @@
 /// An index file opened for reading: finds a snapshot's records in the log by digest, id or owner,
-/// and decodes them from the log on demand.
+/// and decodes them from the log on demand; or reads the log's snapshot in order, to search every
+/// record.
 ///
 /// It is read with `pread`, a checked page at a time, not mapped: a mapped file that someone
 /// truncates raises SIGBUS, and truncated files are among the damage a store must survive. The
@@ -102,6 +103,36 @@ final class IndexFile: Sendable {
     }
 
     // MARK: Look-ups
+
+    /// Every snapshot record that satisfies `isIncluded`, read from the log in order, a batch at a
+    /// time: nothing but the matches is kept, and the index file's pages are not read. (Whether
+    /// the memory layer hides a match is the caller's to check.)
+    ///
+    /// - Throws: ``TokenKitError/Code/storeCorrupted`` when the log's snapshot is not whole, or holds
+    ///   anything but puts and the hasher (compaction writes nothing else).
+    func records(where isIncluded: (TokenRecord) -> Bool) throws(TokenKitError) -> [TokenRecord] {
+        var scanner = LogScanner(file: log, end: header.snapshotEnd, snapshotEnd: header.snapshotEnd)
+        var found: [TokenRecord] = []
+        var holdsRemovals = false
+        let outcome = try scanner.scan(from: StoreFileFormat.headerSize, after: 0) { (entries, _) in
+            for entry in entries {
+                switch entry {
+                case .put(let record): if isIncluded(record) { found.append(record) }
+                case .remove: holdsRemovals = true
+                case .hasher: break
+                }
+            }
+        }
+        guard !holdsRemovals, outcome.stop == .end, outcome.committedEnd == header.snapshotEnd,
+            outcome.lastSequence == header.snapshotSequence
+        else {
+            throw TokenKitError(
+                .storeCorrupted,
+                "The token store \(quoted(storePath)) is damaged at offset \(outcome.problemOffset ?? outcome.committedEnd) (its snapshot is not whole). Restore it from a backup, or open it with recovery: .salvageIntactRecords to keep every intact record."
+            )
+        }
+        return found
+    }
 
     /// The snapshot record with `digest`, and its number.
     func record(forDigest digest: TokenDigest) throws(TokenKitError) -> (number: Int, record: TokenRecord)? {

@@ -41,34 +41,6 @@ struct IndexedSnapshot {
         if idsChecked.insert(id).inserted { hiddenCount += 1 }
     }
 
-    /// The snapshot records that the memory layer `memory` does not hide and that satisfy
-    /// `isIncluded`, read from the log in order, a batch at a time: far faster than a record at a
-    /// time through the index file, and nothing but the matches is kept.
-    ///
-    /// - Throws: ``TokenKitError/Code/storeCorrupted`` when the snapshot in the log is not whole.
-    func records(
-        where isIncluded: (TokenRecord) -> Bool,
-        notHiddenBy memory: TokenIndex
-    ) throws(TokenKitError) -> [TokenRecord] {
-        let header = file.header
-        var scanner = LogScanner(file: file.log, end: header.snapshotEnd, snapshotEnd: header.snapshotEnd)
-        var found: [TokenRecord] = []
-        let outcome = try scanner.scan(from: StoreFileFormat.headerSize, after: 0) { (entries, _) in
-            for case .put(let record) in entries where !hides(record.id, in: memory) && isIncluded(record) {
-                found.append(record)
-            }
-        }
-        guard outcome.stop == .end, outcome.committedEnd == header.snapshotEnd,
-            outcome.lastSequence == header.snapshotSequence
-        else {
-            throw TokenKitError(
-                .storeCorrupted,
-                "The snapshot of the token store \(quoted(file.log.path)) is damaged at offset \(outcome.committedEnd)."
-            )
-        }
-        return found
-    }
-
     /// The snapshot records not hidden by the memory layer, after checking the ids touched since
     /// the last call.
     mutating func visibleCount() throws(TokenKitError) -> Int {
@@ -93,11 +65,11 @@ extension FileTokenStore {
         case ids([TokenID], withTheirOwners: Bool)
         /// Every record of this owner.
         case owner(String)
-        /// The records with these ids, found by a search of the snapshot read through this index
-        /// file (as ``FileTokenStore/purge(before:)`` searches it): no other snapshot record
-        /// matches the search, so a plan that checks every record in memory checks every match.
-        /// Every record if the handle reads another snapshot by then (a compaction since).
-        case found([TokenID], searching: IndexFile)
+        /// These snapshot records, found by a search of the snapshot read through this index file
+        /// (as ``FileTokenStore/purge(before:)`` searches it): no other snapshot record matches
+        /// the search, so a plan that checks every record in memory checks every match. Every
+        /// record if the handle reads another snapshot by then (a compaction since).
+        case found([TokenRecord], searching: IndexFile)
         /// Every record.
         case all
     }
@@ -148,9 +120,12 @@ extension FileTokenStore.State {
             for found in try file.records(owner: owner) { read = adopt(found.record) || read }
             snapshot?.ownersRead.insert(owner)
             return read
-        case .found(let ids, let searched):
+        case .found(let records, let searched):
             guard file === searched else { return try readFromSnapshot(.all) }
-            return try readFromSnapshot(.ids(ids, withTheirOwners: false))
+            // Read and checked by the search; a record changed since is hidden, and not adopted.
+            var read = false
+            for record in records { read = adopt(record) || read }
+            return read
         case .all:
             // Reading the log in order is far faster than a record at a time through the index.
             try readWholeLog()
