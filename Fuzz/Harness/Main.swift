@@ -31,7 +31,7 @@ let fuzzTargets: [FuzzTarget] = [
     // Fuzz/run.sh's TARGETS, and gets seeds in Fuzz/Corpus/<name>/ (see Seeds.swift).
     FuzzTarget(name: "leak-report", summary: "LeakReport(json:) and revokeLeakedTokens", run: fuzzLeakReport),
     // Issue 12: SHA-256 in hardware against the portable code.
-    FuzzTarget(name: "sha256", summary: "SHA-256 and HMAC on every implementation here", run: fuzzSHA256),
+    FuzzTarget(name: "hashing", summary: "SHA-256, HMAC and CRC-32 on every implementation here", run: fuzzHashing),
     // Issue 13: a damaged index file never changes an answer.
     FuzzTarget(name: "store-index", summary: "FileTokenStore beside any index file", run: fuzzStoreIndex),
 ]

@@ -74,10 +74,11 @@ func writeSeeds(to directory: String) {
     func save(_ target: String, _ name: String, _ text: String) { save(target, name, Array(text.utf8)) }
 
     let token = FuzzValues.secrets[0]
-    save("sha256", "empty", [UInt8]())
-    save("sha256", "token", token)
-    save("sha256", "padding-boundary", [UInt8](repeating: 0x61, count: 56))
-    save("sha256", "two-blocks", (0..<130).map { UInt8($0 & 0xff) })
+    save("hashing", "empty", [UInt8]())
+    save("hashing", "token", token)
+    save("hashing", "padding-boundary", [UInt8](repeating: 0x61, count: 56))
+    save("hashing", "two-blocks", (0..<130).map { UInt8($0 & 0xff) })
+    save("hashing", "index-page", (0..<4097).map { UInt8(($0 * 7 + 3) & 0xff) })
     save("format", "valid", token)
     save("format", "bad-checksum", String(token.dropLast()) + (token.last == "a" ? "b" : "a"))
     save("format", "short", "tk_abc")
