@@ -128,6 +128,12 @@ struct BenchmarkSuite {
                 presented: presented,
                 quick: quick
             )
+            // Made-up tokens, through a fresh handle (nothing read into memory yet) and in memory.
+            let unknownThroughFile = try await ValidationBenchmark.unknownRate(
+                store: try FileTokenStore(path: storePath),
+                quick: quick
+            )
+            let unknownInMemory = try await ValidationBenchmark.unknownRate(store: memory, quick: quick)
 
             // SQLite look-ups by digest, on the same records.
             let table = try SQLiteTokenTable(path: sqlitePath)
@@ -185,6 +191,11 @@ struct BenchmarkSuite {
                 .init(
                     benchmark: "validate, \(label) tokens: p50 / p99 latency (FileTokenStore)",
                     tokenKit: "\(Format.nanoseconds(file.p50)) / \(Format.nanoseconds(file.p99))"
+                ),
+                .init(
+                    benchmark: "validate made-up tokens (a flood), \(label) tokens, 1 task (FileTokenStore; in memory)",
+                    tokenKit:
+                        "\(Format.rate(unknownThroughFile)); in memory \(Format.rate(unknownInMemory)) (\(Format.ratio(unknownInMemory / unknownThroughFile)) the time)"
                 ),
             ]
         }

@@ -97,6 +97,21 @@ enum ValidationBenchmark {
         )
     }
 
+    /// Validations per second of made-up tokens — well-formed, with valid checksums, in no store —
+    /// on one task: what a flood of guessed tokens costs.
+    static func unknownRate(store: any TokenStore, quick: Bool) async throws -> Double {
+        let manager = TokenManager(store: store, configuration: steadyState)
+        let unknown = (0..<(quick ? 20_000 : 200_000)).map { _ in TokenFormat.default.generate() }
+        let rounds = try await Statistics.rounds(quick ? 2 : 3) {
+            var rejected = 0
+            for token in unknown {
+                if case .rejected(.unknown) = try await manager.validate(token) { rejected += 1 }
+            }
+            guard rejected == unknown.count else { throw BenchmarkError(message: "a made-up token was not unknown") }
+        }
+        return Double(unknown.count) / Statistics.percentile(rounds, 0.5)
+    }
+
     private static func validate(
         _ manager: TokenManager,
         _ presented: [String],
