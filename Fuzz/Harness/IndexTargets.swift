@@ -55,6 +55,8 @@ struct IndexFixture: Sendable {
 /// - Odd: the bytes resealed (every page checksum, and the header's, recomputed), as a forged index
 ///   file. It may hide records, but must never crash, hang, or answer with a record the log does
 ///   not hold under that key.
+///
+/// In both, the searches of every record (expiring tokens, a purge) must answer exactly as the log.
 func fuzzStoreIndex(_ bytes: [UInt8]) {
     defer { FuzzFiles.removeAll() }
     let fixture = IndexFixture.shared
@@ -72,6 +74,7 @@ func fuzzStoreIndex(_ bytes: [UInt8]) {
             } else {
                 try checkExactAnswers(store, fixture)
             }
+            checkSearchesOfEveryRecord(store, fixture, forged: forged)
         } catch {
             if forged {
                 expectTokenKitError(error, "a store beside a forged index file")
@@ -114,6 +117,33 @@ private func checkOnlyRealRecords(_ store: FileTokenStore, _ fixture: IndexFixtu
         }
     }
     _ = try store.count
+}
+
+/// The searches of every record read the log's snapshot, not the index file: whatever it holds,
+/// even forged, `records(expiringBetween:and:)` finds exactly the log's expiring records, and a
+/// purge (read-write only) removes exactly its purgeable ones.
+private func checkSearchesOfEveryRecord(_ store: FileTokenStore, _ fixture: IndexFixture, forged: Bool) {
+    let expiring = fixture.records.filter { TokenStoreRules.isExpiring($0, between: .distantPast, and: .distantFuture) }
+        .sorted(by: TokenStoreRules.expiresSooner)
+    let cutoff = FuzzValues.now + 30
+    let purgeable = Set(fixture.records.filter { TokenStoreRules.isPurged($0, before: cutoff) }.map(\.id))
+    runAsync {
+        do {
+            guard try await store.records(expiringBetween: .distantPast, and: .distantFuture) == expiring else {
+                fuzzFailure("an index file changed the records a search finds expiring")
+            }
+            guard store.options.access == .readWrite else { return }
+            guard Set(try await store.purge(before: cutoff).map(\.id)) == purgeable else {
+                fuzzFailure("an index file changed the records a purge removes")
+            }
+        } catch {
+            if forged {
+                expectTokenKitError(error, "a search beside a forged index file")
+            } else {
+                fuzzFailure("a search failed beside a damaged index file: \(error)")
+            }
+        }
+    }
 }
 
 /// `bytes` with every table page's checksum, the checksums' checksum and the header's recomputed

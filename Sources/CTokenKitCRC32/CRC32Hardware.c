@@ -21,7 +21,7 @@ int tokenkit_crc32_hardware_available(void) {
 #endif
 }
 
-uint32_t tokenkit_crc32_update_hardware(uint32_t state, const uint8_t *bytes, size_t count) {
+uint32_t tokenkit_crc32_update_hardware(uint32_t state, const void *bytes, size_t count) {
 #if defined(__x86_64__)
     return tokenkit_crc32_update_x86(state, bytes, count);
 #elif defined(__aarch64__)

@@ -15,7 +15,7 @@
 //   k5 = x^64 mod P                                    fold 96 bits to 64
 //   P' = the polynomial with its x^32 term, μ = floor(x^64 / P): Barrett reduction
 //
-// (each as the paper gives it, bit-reflected and shifted left by one).
+// (the k's bit-reflected and shifted left by one, P' and μ bit-reflected, as the paper gives them).
 
 #if defined(__x86_64__)
 

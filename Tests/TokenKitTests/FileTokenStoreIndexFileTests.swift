@@ -23,22 +23,22 @@ struct FileTokenStoreIndexFileTests {
         var expiring: [TokenRecord]
     }
 
-    func answers(of store: FileTokenStore, about records: [TokenRecord]) throws -> Answers {
+    func answers(of store: FileTokenStore, about records: [TokenRecord]) async throws -> Answers {
         Answers(
             count: try store.count,
             byOwner: try Self.owners.map { try store.records(owner: $0) },
             byID: try records.map { try store.record(id: $0.id) },
             byDigest: try records.map { try store.record(forDigest: $0.digest) },
-            expiring: try store.records(expiringBetween: .distantPast, and: .distantFuture)
+            expiring: try await store.records(expiringBetween: .distantPast, and: .distantFuture)
         )
     }
 
     /// The store at `path` as a handle that reads its whole log would see it.
-    func wholeLogAnswers(at path: String, about records: [TokenRecord]) throws -> Answers {
+    func wholeLogAnswers(at path: String, about records: [TokenRecord]) async throws -> Answers {
         // Salvage must see every batch, so a handle opened for it never uses the index file.
         let store = try FileTokenStore(path: path, options: .init(recovery: .salvageIntactRecords))
         #expect(!store.openReport.openedFromIndexFile)
-        return try answers(of: store, about: records)
+        return try await answers(of: store, about: records)
     }
 
     static func record(_ number: Int, expiring: Bool = false) -> TokenRecord {
@@ -82,7 +82,7 @@ struct FileTokenStoreIndexFileTests {
         #expect(try store.record(id: .random()) == nil)
         #expect(try store.record(forDigest: TokenRecord.fixture().digest) == nil)
         #expect(try store.records(owner: "nobody").isEmpty)
-        #expect(try answers(of: store, about: records) == wholeLogAnswers(at: path, about: records))
+        #expect(try await answers(of: store, about: records) == wholeLogAnswers(at: path, about: records))
     }
 
     @Test func tokensValidateThroughAManagerOpenedFromTheIndexFile() async throws {
@@ -140,7 +140,7 @@ struct FileTokenStoreIndexFileTests {
         let reopened = try FileTokenStore(path: path)
         #expect(reopened.openReport.openedFromIndexFile)
         #expect(try reopened.count == records.count)  // two deleted, one rotated in, one inserted
-        #expect(try answers(of: reopened, about: known) == wholeLogAnswers(at: path, about: known))
+        #expect(try await answers(of: reopened, about: known) == wholeLogAnswers(at: path, about: known))
 
         // The store's rules still see the snapshot: a taken name, a taken id and a taken digest.
         let fresh = try FileTokenStore(path: path)
@@ -208,9 +208,9 @@ struct FileTokenStoreIndexFileTests {
             }
             if step % 20 == 19 {
                 let reopened = try FileTokenStore(path: path)
-                let expected = try wholeLogAnswers(at: path, about: known)
-                #expect(try answers(of: reopened, about: known) == expected, "step \(step)")
-                #expect(try answers(of: store, about: known) == expected, "step \(step)")
+                let expected = try await wholeLogAnswers(at: path, about: known)
+                #expect(try await answers(of: reopened, about: known) == expected, "step \(step)")
+                #expect(try await answers(of: store, about: known) == expected, "step \(step)")
             }
         }
     }
@@ -233,7 +233,7 @@ struct FileTokenStoreIndexFileTests {
             let opened = try FileTokenStore(path: copy)
             #expect(!opened.openReport.openedFromIndexFile)
             #expect(try opened.count == count)
-            #expect(try answers(of: opened, about: records) == wholeLogAnswers(at: copy, about: records))
+            #expect(try await answers(of: opened, about: records) == wholeLogAnswers(at: copy, about: records))
         }
     }
 
@@ -244,14 +244,14 @@ struct FileTokenStoreIndexFileTests {
         try FileManager.default.setAttributes([.posixPermissions: 0o622], ofItemAtPath: path + ".index")
         let opened = try FileTokenStore(path: path)
         #expect(!opened.openReport.openedFromIndexFile)
-        #expect(try answers(of: opened, about: records) == wholeLogAnswers(at: path, about: records))
+        #expect(try await answers(of: opened, about: records) == wholeLogAnswers(at: path, about: records))
     }
 
     @Test func damageToTheIndexFileNeverChangesAnAnswer() async throws {
         let (_, records) = try await makeCompactedStore(count: 120)
         let index = try contents(of: path + ".index")
         let log = try contents(of: path)
-        let expected = try wholeLogAnswers(at: path, about: records)
+        let expected = try await wholeLogAnswers(at: path, about: records)
         var generator = SystemRandomNumberGenerator()
         var damages: [[UInt8]] = (0..<150).map { _ in
             var damaged = index
@@ -265,7 +265,7 @@ struct FileTokenStoreIndexFileTests {
             try write(log, to: copy)
             try write(damaged, to: copy + ".index")
             let opened = try FileTokenStore(path: copy)
-            #expect(try answers(of: opened, about: records) == expected)
+            #expect(try await answers(of: opened, about: records) == expected)
         }
         // Writes first, before any read: planning meets the damage and falls back as well. The
         // first two copies have every digest and id table page damaged, which only planning reads
@@ -283,7 +283,7 @@ struct FileTokenStoreIndexFileTests {
             _ = try await opened.delete(id: records[7].id)
             _ = try await opened.rename(owner: records[8].owner, name: records[8].name, to: "renamed")
             let known = records + [added]
-            #expect(try answers(of: opened, about: known) == wholeLogAnswers(at: copy, about: known))
+            #expect(try await answers(of: opened, about: known) == wholeLogAnswers(at: copy, about: known))
             #expect(try opened.count == records.count)
         }
     }
@@ -334,9 +334,9 @@ struct FileTokenStoreIndexFileTests {
         try await before.compact()
         let after = try FileTokenStore(path: path)
         #expect(after.openReport.openedFromIndexFile)
-        #expect(try answers(of: after, about: records) == wholeLogAnswers(at: path, about: records))
+        #expect(try await answers(of: after, about: records) == wholeLogAnswers(at: path, about: records))
         // The handle that did not compact follows, still answering the same.
-        #expect(try answers(of: store, about: records) == wholeLogAnswers(at: path, about: records))
+        #expect(try await answers(of: store, about: records) == wholeLogAnswers(at: path, about: records))
         await #expect(throws: TokenKitError.self) {
             try await FileTokenStore(path: path, options: .init(access: .readOnly)).compact()
         }
@@ -344,7 +344,7 @@ struct FileTokenStoreIndexFileTests {
 
     @Test func readersAreServedWhileAHandleCompactsOverAnIndexFile() async throws {
         let (store, records) = try await makeCompactedStore(count: 400)
-        let expected = try wholeLogAnswers(at: path, about: records)
+        let expected = try await wholeLogAnswers(at: path, about: records)
         let reader = try FileTokenStore(path: path)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
@@ -362,9 +362,9 @@ struct FileTokenStoreIndexFileTests {
             }
             try await group.waitForAll()
         }
-        #expect(try answers(of: store, about: records) == expected)
-        #expect(try answers(of: reader, about: records) == expected)
-        #expect(try answers(of: FileTokenStore(path: path), about: records) == expected)
+        #expect(try await answers(of: store, about: records) == expected)
+        #expect(try await answers(of: reader, about: records) == expected)
+        #expect(try await answers(of: FileTokenStore(path: path), about: records) == expected)
     }
 
     /// Every record of the whole log, through a handle that never uses the index file.
@@ -395,7 +395,7 @@ struct FileTokenStoreIndexFileTests {
         try await other.insert(added, maximumLiveTokensPerOwner: nil)
 
         // From just after the revocation, so that the revoked record is left out.
-        let expiring = try store.records(expiringBetween: Self.now + 1, and: .distantFuture)
+        let expiring = try await store.records(expiringBetween: Self.now + 1, and: .distantFuture)
         let everyRecord = try wholeLogRecords(at: path)
         let expected = everyRecord.filter { TokenStoreRules.isExpiring($0, between: Self.now + 1, and: .distantFuture) }
             .sorted(by: TokenStoreRules.expiresSooner)
@@ -410,7 +410,7 @@ struct FileTokenStoreIndexFileTests {
         #expect(readsThroughIndexFile(store))
 
         let start = Date(timeIntervalSince1970: 1_900_000_100)
-        let window = try store.records(expiringBetween: start, and: start + 100)
+        let window = try await store.records(expiringBetween: start, and: start + 100)
         #expect(window == expected.filter { $0.expiresAt! >= start && $0.expiresAt! < start + 100 })
         #expect(window.count == 21)  // records 100, 105, … 195, and records[1]
         #expect(recordsInMemory(store) == 3)
@@ -452,7 +452,7 @@ struct FileTokenStoreIndexFileTests {
         #expect(readsThroughIndexFile(reopened))
         #expect(try reopened.count == 200 - 1 - expected.count)
         #expect(try wholeLogRecords(at: path).allSatisfy { !TokenStoreRules.isPurged($0, before: cutoff) })
-        #expect(try answers(of: reopened, about: records) == wholeLogAnswers(at: path, about: records))
+        #expect(try await answers(of: reopened, about: records) == wholeLogAnswers(at: path, about: records))
         #expect(try await reopened.purge(before: cutoff).isEmpty)
     }
 
@@ -466,7 +466,7 @@ struct FileTokenStoreIndexFileTests {
             try write(index, to: copy + ".index")
             return try FileTokenStore(path: copy)
         }
-        let expected = try wholeLogAnswers(at: path, about: records)
+        let expected = try await wholeLogAnswers(at: path, about: records)
         let cutoff = Date(timeIntervalSince1970: 1_900_000_050)
         let purgeable = Set(expected.expiring.filter { $0.expiresAt! <= cutoff }.map(\.id))
         #expect(purgeable.count == 11)  // records 0, 5, … 50
@@ -477,7 +477,7 @@ struct FileTokenStoreIndexFileTests {
         var damagedIndex = index
         for page in header.recordsPage..<header.digestPage { damagedIndex[page * IndexFileFormat.pageSize + 5] ^= 1 }
         let searched = try copy(log: log, index: damagedIndex)
-        #expect(try searched.records(expiringBetween: .distantPast, and: .distantFuture) == expected.expiring)
+        #expect(try await searched.records(expiringBetween: .distantPast, and: .distantFuture) == expected.expiring)
         #expect(readsThroughIndexFile(searched))
         let purged = try copy(log: log, index: damagedIndex)
         #expect(Set(try await purged.purge(before: cutoff).map(\.id)) == purgeable)
@@ -489,7 +489,7 @@ struct FileTokenStoreIndexFileTests {
         damagedLog[log.count / 2] ^= 0x40
         let broken = try copy(log: damagedLog, index: index)
         let searchFailure = await tokenKitError {
-            _ = try broken.records(expiringBetween: .distantPast, and: .distantFuture)
+            _ = try await broken.records(expiringBetween: .distantPast, and: .distantFuture)
         }
         #expect(searchFailure?.code == .storeCorrupted)
         #expect(await tokenKitError { _ = try broken.count }?.code == .storeCorrupted)

@@ -96,8 +96,8 @@ struct TokenFormatTests {
         #expect(streamed == expected)
     }
 
-    @Test func crc32ImplementationsAgreeOnRandomBytesAtAnyAlignment() throws {
-        try #require(CRC32.Implementation.isHardwareAvailable, "this processor has no CRC-32 instructions")
+    @Test(.enabled(if: CRC32.Implementation.isHardwareAvailable, "this processor has no CRC-32 instructions"))
+    func crc32ImplementationsAgreeOnRandomBytesAtAnyAlignment() {
         #expect(CRC32.Implementation.fastest == .hardware)
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<9000).map { _ in UInt8.random(in: 0...255, using: &generator) }

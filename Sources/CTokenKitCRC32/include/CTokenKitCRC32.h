@@ -20,7 +20,7 @@ int tokenkit_crc32_hardware_available(void);
 /// `count` must be at least 64 and a multiple of 16. Call only when
 /// `tokenkit_crc32_hardware_available()` returned 1; on a processor architecture this target has
 /// no code for, it returns `state` unchanged.
-uint32_t tokenkit_crc32_update_hardware(uint32_t state, const uint8_t *bytes, size_t count);
+uint32_t tokenkit_crc32_update_hardware(uint32_t state, const void *bytes, size_t count);
 
 #pragma clang assume_nonnull end
 

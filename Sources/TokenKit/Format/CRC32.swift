@@ -35,18 +35,20 @@ enum CRC32 {
         update(0, UnsafeRawBufferPointer(bytes))
     }
 
-    /// Extends `crc`, the checksum of some bytes, to the checksum of those bytes followed by `bytes`.
+    /// Extends `crc`, the checksum of some bytes, to the checksum of those bytes followed by `bytes`,
+    /// with `implementation` (``Implementation/hardware`` only where it is available).
     static func update(
         _ crc: UInt32,
         _ bytes: UnsafeRawBufferPointer,
         using implementation: Implementation = .fastest
     ) -> UInt32 {
+        precondition(implementation == .portable || Implementation.isHardwareAvailable)
         var register = crc ^ 0xffff_ffff
         var rest = bytes
         if implementation == .hardware, bytes.count >= 64, let start = bytes.baseAddress {
             // Whole 16-byte blocks to the instructions, the few bytes after them below.
             let whole = bytes.count & ~15
-            register = tokenkit_crc32_update_hardware(register, start.assumingMemoryBound(to: UInt8.self), whole)
+            register = tokenkit_crc32_update_hardware(register, start, whole)
             rest = UnsafeRawBufferPointer(rebasing: bytes[whole...])
         }
         return updatePortably(register, rest) ^ 0xffff_ffff

@@ -109,7 +109,8 @@ final class IndexFile: Sendable {
     /// the memory layer hides a match is the caller's to check.)
     ///
     /// - Throws: ``TokenKitError/Code/storeCorrupted`` when the log's snapshot is not whole, or holds
-    ///   anything but puts and the hasher (compaction writes nothing else).
+    ///   removals, which compaction never writes and this search does not apply: the caller then
+    ///   reads the whole log, which reports the damage, or applies the removals in order.
     func records(where isIncluded: (TokenRecord) -> Bool) throws(TokenKitError) -> [TokenRecord] {
         var scanner = LogScanner(file: log, end: header.snapshotEnd, snapshotEnd: header.snapshotEnd)
         var found: [TokenRecord] = []
@@ -128,7 +129,7 @@ final class IndexFile: Sendable {
         else {
             throw TokenKitError(
                 .storeCorrupted,
-                "The token store \(quoted(storePath)) is damaged at offset \(outcome.problemOffset ?? outcome.committedEnd) (its snapshot is not whole). Restore it from a backup, or open it with recovery: .salvageIntactRecords to keep every intact record."
+                "The snapshot of the token store \(quoted(storePath)) cannot be searched by itself (it is not whole from offset \(outcome.problemOffset ?? outcome.committedEnd), or holds removals); read the whole log."
             )
         }
         return found
