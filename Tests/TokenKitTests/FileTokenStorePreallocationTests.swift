@@ -147,6 +147,22 @@ struct FileTokenStorePreallocationTests {
         }
     }
 
+    /// `/dev/full` fails every write with ENOSPC: a disk with no room for the chunk.
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: "/dev/full")))
+    func aDiskTooFullForTheChunkLeavesTheCommitToTry() throws {
+        let full = try POSIXFile(openingExisting: "/dev/full")
+        // Not the commit's failure: preallocation gives up quietly, and the commit's own write
+        // then reports the full disk.
+        try FileTokenStore.preallocate(full, size: 0, through: 100)
+        #expect(openingError { try full.write([1, 2, 3], at: 0) }?.code == .storageFull)
+        // Any other failure is the commit's.
+        let readOnlyPath = directory.file("read-only")
+        try write([], to: readOnlyPath)
+        let readOnly = try POSIXFile(readingExisting: readOnlyPath)
+        let failure = openingError { try FileTokenStore.preallocate(readOnly, size: 0, through: 100) }
+        #expect(failure != nil && failure?.code != .storageFull)
+    }
+
     /// The error `body` throws, if any.
     func openingError(_ body: () throws -> Void) -> TokenKitError? {
         do {
