@@ -87,14 +87,21 @@ struct FileTokenStoreCallingThreadTests {
         #expect(try named("waited", in: FileTokenStore(path: path)) != nil)
     }
 
-    @Test func aCompactionDueAfterACallersCommitRunsBeforeTheNextWriteIsAnswered() async throws {
+    /// A store that compacts at 5 dead entries, with one token, "kept", changed `changes` times,
+    /// each change after a quick sync (so on the caller's thread).
+    func storeWithQuickChanges(_ changes: Int) async throws -> FileTokenStore {
         let store = try FileTokenStore(path: path, options: .init(compactionThreshold: 5))
         try await store.insert(.fixture(name: "kept"), maximumLiveTokensPerOwner: nil)
-        // The fifth change leaves 5 dead entries: compaction is due after it.
-        for round in 0..<5 {
+        for round in 0..<changes {
             try await setLastSync(store, .microseconds(100))
             _ = try await store.changeLimits(.init(scopes: ["r\(round)"]), owner: "alice", name: "kept", now: .now)
         }
+        return store
+    }
+
+    @Test func aCompactionDueAfterACallersCommitRunsBeforeTheNextWriteIsAnswered() async throws {
+        // The fifth change leaves 5 dead entries: compaction is due after it.
+        let store = try await storeWithQuickChanges(5)
         #expect(store.callingThreadCommitCount == 5)
         try await store.waitUntilIdle()
         // Compacted before the next write was answered: one live record, in the new index file.
@@ -151,12 +158,7 @@ struct FileTokenStoreCallingThreadTests {
     }
 
     @Test func aCompactionHandedToTheWriterQueueKeepsAnotherProcesssCommits() async throws {
-        let store = try FileTokenStore(path: path, options: .init(compactionThreshold: 5))
-        try await store.insert(.fixture(name: "kept"), maximumLiveTokensPerOwner: nil)
-        for round in 0..<4 {
-            try await setLastSync(store, .microseconds(100))
-            _ = try await store.changeLimits(.init(scopes: ["r\(round)"]), owner: "alice", name: "kept", now: .now)
-        }
+        let store = try await storeWithQuickChanges(4)
         // Hold the writer queue, so that the compaction the next change leaves due waits behind it
         // with the writers' lock let go.
         let gate = DispatchSemaphore(value: 0)

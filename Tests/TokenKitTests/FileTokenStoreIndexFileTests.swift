@@ -498,29 +498,23 @@ struct FileTokenStoreIndexFileTests {
         #expect(await tokenKitError { _ = try brokenPurge.count }?.code == .storeCorrupted)
     }
 
-    /// A purge as `purge(before:)` makes it, with `between` run after its search and before its
-    /// commit.
-    func purge(
-        _ store: FileTokenStore,
-        before cutoff: Date,
-        between: () async throws -> Void
-    ) async throws
-        -> [TokenRecord]
-    {
-        let search = try #require(try store.searchEveryRecord { TokenStoreRules.isPurged($0, before: cutoff) })
-        try await between()
-        return try await store.commit(needing: .found(search.snapshotRecords, searching: search.file)) {
-            $0.planPurge(before: cutoff)
-        }
+    /// Records 0, 5, … 100 of `makeCompactedStore()` expire by then (1_900_000_000 + their number).
+    static let purgeCutoff = Date(timeIntervalSince1970: 1_900_000_100)
+
+    /// A compacted store, reopened from its index file, purged before ``purgeCutoff`` while another
+    /// handle makes `meanwhile`'s changes between the purge's search and its commit.
+    func purgeWithChanges(
+        _ meanwhile: @escaping (_ other: FileTokenStore, _ records: [TokenRecord]) async throws -> Void
+    ) async throws -> (store: FileTokenStore, records: [TokenRecord], purged: [TokenRecord]) {
+        let (_, records) = try await makeCompactedStore()
+        let store = try FileTokenStore(path: path)
+        let other = try FileTokenStore(path: path)
+        let purged = try await store.purge(before: Self.purgeCutoff) { try await meanwhile(other, records) }
+        return (store, records, purged)
     }
 
     @Test func aPurgeRemovesWhatIsPurgeableWhenItCommitsNotWhenItSearched() async throws {
-        let (_, records) = try await makeCompactedStore()
-        let store = try FileTokenStore(path: path)
-        // Records 0, 5, … 100 expire by the cutoff (1_900_000_000 + their number).
-        let cutoff = Date(timeIntervalSince1970: 1_900_000_100)
-        let other = try FileTokenStore(path: path)
-        let purged = try await purge(store, before: cutoff) {
+        let (store, records, purged) = try await purgeWithChanges { other, records in
             // After the search: one more revoked, one found deleted, one found made to never expire.
             _ = try await other.revoke(owner: records[1].owner, name: records[1].name, at: Self.now)
             _ = try await other.delete(id: records[10].id)
@@ -534,16 +528,12 @@ struct FileTokenStoreIndexFileTests {
         let removed = Set(purged.map(\.id))
         #expect(removed.count == 20 && purged.count == 20)  // 21 expired, less 0 and 10, plus 1
         #expect(removed.contains(records[1].id) && !removed.contains(records[0].id))
-        #expect(try wholeLogRecords(at: path).allSatisfy { !TokenStoreRules.isPurged($0, before: cutoff) })
+        #expect(try wholeLogRecords(at: path).allSatisfy { !TokenStoreRules.isPurged($0, before: Self.purgeCutoff) })
         #expect(try store.count == records.count - 1 - 20)
     }
 
     @Test func aPurgeWhoseSearchPredatesACompactionReadsEveryRecord() async throws {
-        let (_, records) = try await makeCompactedStore()
-        let store = try FileTokenStore(path: path)
-        let cutoff = Date(timeIntervalSince1970: 1_900_000_100)
-        let other = try FileTokenStore(path: path)
-        let purged = try await purge(store, before: cutoff) {
+        let (store, records, purged) = try await purgeWithChanges { other, records in
             // After the search, another process revokes a record and compacts: the new snapshot
             // holds the revocation, which no search of it found.
             _ = try await other.revoke(owner: records[1].owner, name: records[1].name, at: Self.now)
@@ -551,7 +541,7 @@ struct FileTokenStoreIndexFileTests {
         }
         #expect(Set(purged.map(\.id)).contains(records[1].id))
         #expect(purged.count == 22)
-        #expect(try wholeLogRecords(at: path).allSatisfy { !TokenStoreRules.isPurged($0, before: cutoff) })
+        #expect(try wholeLogRecords(at: path).allSatisfy { !TokenStoreRules.isPurged($0, before: Self.purgeCutoff) })
         // The handle read every record, as it must when the search no longer holds.
         #expect(recordsInMemory(store) == records.count - 22)
     }

@@ -224,7 +224,9 @@ public final class FileTokenStore: TokenStore, IndexedTokenStore {
     /// Dispatch's, not the caller's: at a million tokens it reads for a tenth of a second or more.
     public func records(expiringBetween start: Date, and end: Date) async throws -> [TokenRecord] {
         try await offTheCallersThread {
-            let search = try self.searchEveryRecord { TokenStoreRules.isExpiring($0, between: start, and: end) }
+            let search = try self.searchEveryRecord(includingMemory: true) {
+                TokenStoreRules.isExpiring($0, between: start, and: end)
+            }
             guard let search else { return try self.read(.all) { $0.records(expiringBetween: start, and: end) } }
             return (search.snapshotRecords + search.memoryRecords).sorted(by: TokenStoreRules.expiresSooner)
         }
@@ -331,10 +333,21 @@ public final class FileTokenStore: TokenStore, IndexedTokenStore {
     /// calls waiting; then it removes those, with whatever else is purgeable by then, in one
     /// commit.
     public func purge(before cutoff: Date) async throws -> [TokenRecord] {
+        try await purge(before: cutoff, afterSearching: {})
+    }
+
+    /// ``purge(before:)``, running `afterSearching` between the search and the commit: for tests
+    /// of what changes meanwhile.
+    func purge(
+        before cutoff: Date,
+        afterSearching: () async throws -> Void
+    ) async throws -> [TokenRecord] {
         guard options.access == .readWrite else { throw readOnlyError() }
+        // The records in memory are checked by the plan itself, under the writers' lock.
         let search = try await offTheCallersThread {
-            try self.searchEveryRecord { TokenStoreRules.isPurged($0, before: cutoff) }
+            try self.searchEveryRecord(includingMemory: false) { TokenStoreRules.isPurged($0, before: cutoff) }
         }
+        try await afterSearching()
         let needed = search.map { RecordsNeeded.found($0.snapshotRecords, searching: $0.file) } ?? .all
         return try await commit(needing: needed) { $0.planPurge(before: cutoff) }
     }
@@ -375,6 +388,9 @@ public final class FileTokenStore: TokenStore, IndexedTokenStore {
     /// Runs `body` on one of Dispatch's global threads, and returns what it returns: for work that
     /// may read a large file, which must not block the caller's thread (an event loop, or one of
     /// Swift's few cooperative threads).
+    ///
+    /// Not background work: the caller awaits `body`, which ends before the call returns and
+    /// leaves nothing behind (it holds no lock while it reads).
     private func offTheCallersThread<T: Sendable>(
         _ body: @escaping @Sendable () throws -> T
     ) async throws -> T {
@@ -389,13 +405,14 @@ public final class FileTokenStore: TokenStore, IndexedTokenStore {
     struct Search: Sendable {
         /// The matching snapshot records that the memory layer did not hide.
         var snapshotRecords: [TokenRecord]
-        /// The matching records in memory.
+        /// The matching records in memory, when asked for.
         var memoryRecords: [TokenRecord]
         /// The index file of the snapshot searched.
         var file: IndexFile
     }
 
-    /// With a snapshot read through an index file: the records that satisfy `isIncluded`. `nil`
+    /// With a snapshot read through an index file: the records that satisfy `isIncluded` (those in
+    /// memory only when `includingMemory`). `nil`
     /// when every record is in memory, or the snapshot could not be searched: ``read(_:_:)`` with
     /// ``RecordsNeeded/all`` answers then (and reports damage as corruption, stopping the handle).
     ///
@@ -405,7 +422,10 @@ public final class FileTokenStore: TokenStore, IndexedTokenStore {
     /// answer is exact as of that moment. A compaction meanwhile (another snapshot by then) makes
     /// it search again, up to three times; then it gives up, and `nil` sends the caller to read
     /// the whole log.
-    func searchEveryRecord(for isIncluded: (TokenRecord) -> Bool) throws(TokenKitError) -> Search? {
+    func searchEveryRecord(
+        includingMemory: Bool,
+        for isIncluded: (TokenRecord) -> Bool
+    ) throws(TokenKitError) -> Search? {
         for _ in 0..<3 {
             let file = try state.withLock { (state) throws(TokenKitError) -> IndexFile? in
                 try refresh(&state)
@@ -424,7 +444,7 @@ public final class FileTokenStore: TokenStore, IndexedTokenStore {
                 guard let snapshot = state.snapshot, snapshot.file === file else { return nil }
                 return Search(
                     snapshotRecords: scanned.filter { !snapshot.hides($0.id, in: state.index) },
-                    memoryRecords: state.index.allRecords.filter(isIncluded),
+                    memoryRecords: includingMemory ? state.index.allRecords.filter(isIncluded) : [],
                     file: file
                 )
             }
