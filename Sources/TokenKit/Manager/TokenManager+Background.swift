@@ -25,8 +25,8 @@ extension TokenManager {
     ///
     /// - Throws: The store's error if the final write of pending uses fails.
     public func run() async throws {
-        background.withLock { $0.runners += 1 }
-        defer { background.withLock { $0.runners -= 1 } }
+        runners.add(1, ordering: .relaxed)
+        defer { runners.subtract(1, ordering: .relaxed) }
         let tick = max(.milliseconds(10), min(configuration.lastUsedInterval, configuration.maintenanceInterval))
         var nextMaintenance = ContinuousClock.now + configuration.maintenanceInterval
         while true {
@@ -52,13 +52,13 @@ extension TokenManager {
                 lastFailure: state.lastFailure,
                 consecutiveFailures: state.failures.values.reduce(0, +),
                 pendingUses: pending,
-                isRunning: state.runners > 0
+                isRunning: runners.load(ordering: .relaxed) > 0
             )
         }
     }
 
     /// Whether ``run()`` is running.
-    var isRunning: Bool { background.withLock { $0.runners > 0 } }
+    var isRunning: Bool { runners.load(ordering: .relaxed) > 0 }
 
     /// Writes pending last-used times unless backing off; reports a failure instead of throwing.
     /// Writes nothing while another flush is under way: that flush writes them.

@@ -30,6 +30,9 @@ public final class TokenManager: Sendable {
     private let hasAuditSink: Bool
     let usage: UsageRecorder
     let background = Mutex(BackgroundState())
+    /// How many calls of ``run()`` are running: read by every validation that may answer without
+    /// waiting, so kept outside ``background``'s lock.
+    let runners = Atomic<Int>(0)
     private let expiryWarnings: ExpiryWarnings?
     /// Whether the store has accepted the hasher (``TokenStore/bindHasher(_:)``).
     private let hasherBound = Atomic<Bool>(false)
@@ -218,6 +221,67 @@ public final class TokenManager: Sendable {
         }
     }
 
+    /// Checks the token in an HTTP `Authorization` header as
+    /// ``validate(authorization:accepting:requiring:from:)`` does, when that needs no waiting;
+    /// otherwise returns `nil` having done nothing, and the caller awaits `validate` instead.
+    ///
+    /// For a framework whose handlers run on event loops (such as Vapor's `Middleware`): a token
+    /// the store answers at once is validated there, without a task. The answer needs waiting
+    /// (`nil`) when the manager's hasher is not yet bound to the store (its first call binds it),
+    /// when the store cannot answer at once (``TokenStore/immediateRecord(forDigest:)`` is
+    /// ``ImmediateLookup/unavailable``, such as a PostgreSQL store while its change feed is not
+    /// fresh), and when ``run()`` is not running (a valid use may then have to be written before
+    /// the answer). `InMemoryTokenStore` and `FileTokenStore` answer at once; a `FileTokenStore`
+    /// may read a page of its memory-mapped index file from disk.
+    ///
+    /// ```swift
+    /// let result = try manager.validateImmediately(authorization: header)
+    ///     ?? (try await manager.validate(authorization: header))
+    /// ```
+    ///
+    /// - Returns: The result, audited and recorded as `validate` records it, or `nil`.
+    /// - Throws: Only when the store cannot be read.
+    public func validateImmediately(
+        authorization header: String?,
+        accepting schemes: Set<AuthorizationCredentials.Scheme> = AuthorizationCredentials.Scheme.every,
+        requiring scopes: Set<String> = [],
+        from address: IPAddress? = nil
+    ) throws -> ValidationResult? {
+        guard hasherBound.load(ordering: .acquiring), isRunning else { return nil }
+        let now = try currentDate()
+        guard var header else { return reject(.missingCredentials, at: now, address: address) }
+        let outcome = header.withUTF8 { bytes in check(header: bytes, accepting: schemes) }
+        switch outcome {
+        case .refused(let reason, let owner, let detail):
+            return reject(reason, at: now, owner: loggable(owner), detail: detail, address: address)
+        case .presented(let owner, let token):
+            let digest: TokenDigest
+            switch token {
+            case .malformed(let error):
+                return rejectMalformed(error, owner: owner, from: address, at: now)
+            case .digest(let presentedDigest):
+                digest = presentedDigest
+            }
+            let request = ValidationRequest(
+                owner: owner,
+                scopes: scopes,
+                address: address,
+                now: now,
+                maximumIdleTime: idleLimit
+            )
+            let outcome: IndexValidation
+            if let indexedStore {
+                outcome = try indexedStore.immediateValidation(of: digest, request, recordingRejections: hasAuditSink)
+            } else {
+                guard let immediate = try immediateOutcome(digest, request) else { return nil }
+                outcome = immediate
+            }
+            // While run() runs, it writes the batch a valid use starts.
+            var startsUsageWrite = false
+            return answer(outcome, owner: owner, from: address, at: now, startsUsageWrite: &startsUsageWrite)
+        }
+    }
+
     /// Writes pending last-used times now, after any write already under way. ``run()`` does this
     /// when it is cancelled; call it at shutdown if you do not use ``run()``.
     public func flushUsage() async throws {
@@ -287,7 +351,7 @@ public final class TokenManager: Sendable {
         let digest: TokenDigest
         switch presented {
         case .malformed(let error):
-            return reject(.malformed, at: now, owner: loggable(owner), detail: error.reason.code, address: address)
+            return rejectMalformed(error, owner: owner, from: address, at: now)
         case .digest(let presentedDigest):
             digest = presentedDigest
         }
@@ -301,26 +365,55 @@ public final class TokenManager: Sendable {
         )
         let outcome: IndexValidation
         if let indexedStore {
-            outcome = try indexedStore.immediateValidation(
-                of: digest,
-                request,
-                recordingRejections: hasAuditSink
-            )
+            outcome = try indexedStore.immediateValidation(of: digest, request, recordingRejections: hasAuditSink)
+        } else if let immediate = try immediateOutcome(digest, request) {
+            outcome = immediate
+        } else if let found = try await store.record(forDigest: digest) {
+            outcome = request.problem(for: found).map { .rejected($0, found) } ?? .valid(found)
         } else {
-            let found: TokenRecord?
-            switch try store.immediateRecord(forDigest: digest) {
-            case .found(let record): found = record
-            case .notFound: found = nil
-            case .unavailable: found = try await store.record(forDigest: digest)
-            }
-            if let found {
-                outcome = request.problem(for: found).map { .rejected($0, found) } ?? .valid(found)
-            } else {
-                outcome = .notFound
-            }
+            outcome = .notFound
         }
+        var startsUsageWrite = false
+        let result = answer(outcome, owner: owner, from: address, at: now, startsUsageWrite: &startsUsageWrite)
+        if startsUsageWrite && !isRunning {
+            // Without run(), the use that starts a batch writes it.
+            await writeUsage()
+        }
+        return result
+    }
+
+    /// A store of another kind's answer with every rule applied, when it answers at once
+    /// (``TokenStore/immediateRecord(forDigest:)``); `nil` when it must be asked, with `await`.
+    private func immediateOutcome(_ digest: TokenDigest, _ request: ValidationRequest) throws -> IndexValidation? {
+        switch try store.immediateRecord(forDigest: digest) {
+        case .found(let found): request.problem(for: found).map { .rejected($0, found) } ?? .valid(found)
+        case .notFound: .notFound
+        case .unavailable: nil
+        }
+    }
+
+    /// Refuses a token whose format is wrong, audited.
+    private func rejectMalformed(
+        _ error: TokenFormatError,
+        owner: String?,
+        from address: IPAddress?,
+        at now: Date
+    ) -> ValidationResult {
+        reject(.malformed, at: now, owner: loggable(owner), detail: error.reason.code, address: address)
+    }
+
+    /// Answers a looked-up token: audits a refusal; notes a valid use and warns of its expiry.
+    /// Sets `startsUsageWrite` when the use noted starts a batch of last-used times to write.
+    @inline(__always)
+    private func answer(
+        _ outcome: consuming IndexValidation,
+        owner: String?,
+        from address: IPAddress?,
+        at now: Date,
+        startsUsageWrite: inout Bool
+    ) -> ValidationResult {
         let record: TokenRecord
-        switch outcome {
+        switch consume outcome {
         case .notFound:
             return reject(.unknown, at: now, owner: loggable(owner), address: address)
         case .rejected(let problem, let rejected):
@@ -329,10 +422,7 @@ public final class TokenManager: Sendable {
         case .valid(let valid):
             record = valid
         }
-        if usage.noteUse(of: record, at: now) && !isRunning {
-            // Without run(), the use that starts a batch writes it.
-            await writeUsage()
-        }
+        startsUsageWrite = usage.noteUse(of: record, at: now)
         if let expiryWarnings, hasAuditSink, expiryWarnings.shouldWarn(about: record, at: now) {
             audit(TokenAuditEvent(.expiringSoon, time: now, record: record))
         }

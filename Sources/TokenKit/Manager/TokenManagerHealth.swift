@@ -60,7 +60,6 @@ extension TokenManager {
         var lastFailure: Health.Failure?
         var failures: [Health.Operation: Int] = [:]
         var retryAfter: [Health.Operation: ContinuousClock.Instant] = [:]
-        var runners = 0
 
         /// Whether `operation` may be attempted at `now`, or is waiting out its backoff.
         func mayAttempt(_ operation: Health.Operation, at now: ContinuousClock.Instant) -> Bool {

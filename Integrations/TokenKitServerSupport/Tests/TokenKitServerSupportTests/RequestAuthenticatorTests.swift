@@ -1,3 +1,4 @@
+import MetricsTestKit
 import Testing
 import TokenKit
 import TokenKitServerSupport
@@ -102,6 +103,55 @@ struct RequestAuthenticatorTests {
                 xForwardedFor: ["192.0.2.1"]
             ) == .refused(.addressNotAllowed)
         )
+    }
+
+    @Test func authenticatingImmediatelyCountsAsAuthenticateDoesAndNothingWhenItMustWait() async throws {
+        let issued = try await manager.create(owner: "alice", name: "ci")
+        let metrics = TestMetrics()
+        let throttle = FailedAuthenticationThrottle(configuration: .init(maximumFailures: 2))
+        let authenticator = TokenRequestAuthenticator(
+            manager: manager,
+            throttle: throttle,
+            metrics: TokenMetrics(factory: metrics)
+        )
+        // Without run(), a valid use might have to be written before the answer: nothing is counted.
+        #expect(try authenticator.authenticateImmediately(authorization: "Bearer bad", peer: client) == nil)
+        #expect(
+            metrics.counterTotal(
+                label: "tokenkit_validations_total",
+                dimensions: [("outcome", "rejected"), ("reason", "malformed")]
+            ) == 0
+        )
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await manager.run() }
+            while !manager.health.isRunning { try await Task.sleep(for: .milliseconds(1)) }
+            let header = "Bearer \(issued.secret)"
+            #expect(
+                try authenticator.authenticateImmediately(authorization: header, peer: client)?.tokenID
+                    == issued.record.id
+            )
+            for _ in 0..<2 {
+                #expect(
+                    try authenticator.authenticateImmediately(authorization: "Bearer bad", peer: client)
+                        == .refused(.malformed)
+                )
+            }
+            guard case .throttled = try authenticator.authenticateImmediately(authorization: header, peer: client)
+            else {
+                Issue.record("the client was not throttled after 2 failures")
+                return
+            }
+            group.cancelAll()
+            try await group.waitForAll()
+        }
+        #expect(metrics.counterTotal(label: "tokenkit_validations_total", dimensions: [("outcome", "valid")]) == 1)
+        #expect(
+            metrics.counterTotal(
+                label: "tokenkit_validations_total",
+                dimensions: [("outcome", "rejected"), ("reason", "malformed")]
+            ) == 2
+        )
+        #expect(metrics.counterTotal(label: "tokenkit_authentications_throttled_total") == 1)
     }
 
     @Test func retryAfterRoundsUp() {

@@ -80,16 +80,58 @@ public struct TokenRequestAuthenticator: Sendable {
         requiring scopes: Set<String> = []
     ) async throws -> Outcome {
         let client = addresses.clientAddress(peer: peer, forwarded: forwarded, xForwardedFor: xForwardedFor)
-        if let retryAfter = throttle?.retryAfter(for: client) {
-            metrics?.recordThrottled()
-            return .throttled(retryAfter: retryAfter)
-        }
+        if let throttled = throttled(client) { return throttled }
         let result = try await manager.validate(
             authorization: authorization,
             accepting: schemes,
             requiring: scopes,
             from: client
         )
+        return outcome(of: result, from: client)
+    }
+
+    /// Authenticates a request as
+    /// ``authenticate(authorization:peer:forwarded:xForwardedFor:requiring:)`` does, when that
+    /// needs no waiting (``TokenKit/TokenManager/validateImmediately(authorization:accepting:requiring:from:)``);
+    /// otherwise returns `nil`, having counted nothing, and the caller awaits `authenticate`.
+    ///
+    /// For frameworks whose handlers run on event loops, such as Vapor's `Middleware`:
+    ///
+    /// ```swift
+    /// if let outcome = try authenticator.authenticateImmediately(authorization: header, peer: peer) {
+    ///     return request.eventLoop.makeSucceededFuture(outcome)
+    /// }
+    /// return request.eventLoop.makeFutureWithTask { try await authenticator.authenticate(authorization: header, peer: peer) }
+    /// ```
+    ///
+    /// - Throws: Only when the store cannot be read.
+    public func authenticateImmediately(
+        authorization: String?,
+        peer: IPAddress?,
+        forwarded: [String] = [],
+        xForwardedFor: [String] = [],
+        requiring scopes: Set<String> = []
+    ) throws -> Outcome? {
+        let client = addresses.clientAddress(peer: peer, forwarded: forwarded, xForwardedFor: xForwardedFor)
+        if let throttled = throttled(client) { return throttled }
+        let result = try manager.validateImmediately(
+            authorization: authorization,
+            accepting: schemes,
+            requiring: scopes,
+            from: client
+        )
+        return result.map { outcome(of: $0, from: client) }
+    }
+
+    /// ``Outcome/throttled(retryAfter:)``, counted, when the client must wait.
+    private func throttled(_ client: IPAddress?) -> Outcome? {
+        guard let retryAfter = throttle?.retryAfter(for: client) else { return nil }
+        metrics?.recordThrottled()
+        return .throttled(retryAfter: retryAfter)
+    }
+
+    /// What a validation comes to, counted, and a failure counted against the client.
+    private func outcome(of result: ValidationResult, from client: IPAddress?) -> Outcome {
         metrics?.recordValidation(result)
         switch result {
         case .valid(let record):

@@ -1,0 +1,141 @@
+import Foundation
+import Testing
+import TokenKit
+import TokenKitTesting
+
+/// `TokenManager.validateImmediately(authorization:…)`: the same answers and records as
+/// `validate(authorization:…)` when nothing needs waiting, and `nil`, having done nothing, when
+/// something does.
+@Suite struct ImmediateValidationTests {
+    /// A store that answers look-ups at once: TokenKit's own index, and a third party's
+    /// `immediateRecord(forDigest:)`.
+    enum StoreKind: CaseIterable, Sendable {
+        case inMemory, thirdParty
+
+        func make() -> any TokenStore {
+            switch self {
+            case .inMemory: InMemoryTokenStore()
+            case .thirdParty: ReferenceStore()
+            }
+        }
+    }
+
+    /// Two managers over one store, each with its own audit sink: one validates at once, the other
+    /// awaits, so that their answers and audits can be compared.
+    struct Pair {
+        let store: any TokenStore
+        let clock = ManualClock()
+        let immediateAudit = RecordingAuditSink()
+        let awaitedAudit = RecordingAuditSink()
+        let immediate: TokenManager
+        let awaited: TokenManager
+
+        init(_ store: any TokenStore) {
+            self.store = store
+            immediate = TokenManager(store: store, configuration: .init(clock: clock, auditSink: immediateAudit))
+            awaited = TokenManager(store: store, configuration: .init(clock: clock, auditSink: awaitedAudit))
+        }
+    }
+
+    /// Runs `body` while `manager.run()` runs.
+    func whileRunning(_ manager: TokenManager, _ body: () async throws -> Void) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await manager.run() }
+            while !manager.health.isRunning { try await Task.sleep(for: .milliseconds(1)) }
+            try await body()
+            group.cancelAll()
+            try await group.waitForAll()
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func answersAsValidateDoesWhenNothingNeedsWaiting(kind: StoreKind) async throws {
+        let pair = Pair(kind.make())
+        let issued = try await pair.immediate.create(owner: "alice", name: "deploy", scopes: ["read"])
+        let revoked = try await pair.immediate.create(owner: "alice", name: "old")
+        try await pair.immediate.revoke(owner: "alice", name: "old")
+        _ = try await pair.awaited.list(owner: "alice")  // binds the second manager's hasher
+        let unknown = TokenFormat.default.generate()
+        let cases: [(header: String?, scopes: Set<String>)] = [
+            ("Bearer \(issued.secret)", []),
+            ("Bearer \(issued.secret)", ["read"]),
+            ("Bearer \(issued.secret)", ["write"]),
+            ("cpanel alice:\(issued.secret)", []),
+            ("cpanel bob:\(issued.secret)", []),
+            ("Bearer \(revoked.secret)", []),
+            ("Bearer \(unknown)", []),
+            ("Bearer not-a-token", []),
+            ("Basic YWxpY2U6c2VjcmV0", []),
+            (nil, []),
+        ]
+        pair.immediateAudit.removeAll()
+        try await whileRunning(pair.immediate) { () async throws in
+            for (header, scopes) in cases {
+                let immediate = try pair.immediate.validateImmediately(authorization: header, requiring: scopes)
+                let awaited = try await pair.awaited.validate(authorization: header, requiring: scopes)
+                #expect(immediate != nil, "\(header ?? "no header") needed waiting")
+                #expect(immediate == awaited, "\(header ?? "no header")")
+            }
+        }
+        let kinds = { (sink: RecordingAuditSink) in
+            sink.events.map { "\($0.kind) \($0.rejection.map { "\($0)" } ?? "")" }
+        }
+        #expect(kinds(pair.immediateAudit) == kinds(pair.awaitedAudit))
+        #expect(pair.immediateAudit.events.count == 7)  // every refusal
+    }
+
+    @Test func aValidUseIsWrittenByRun() async throws {
+        let store = InMemoryTokenStore()
+        let manager = TokenManager(store: store, configuration: .init(lastUsedInterval: .milliseconds(10)))
+        let issued = try await manager.create(owner: "alice", name: "deploy")
+        try await whileRunning(manager) { () async throws in
+            #expect(try manager.validateImmediately(authorization: "Bearer \(issued.secret)")?.record != nil)
+        }
+        // run() wrote the use before it returned.
+        #expect(try await store.record(id: issued.record.id)?.lastUsedAt != nil)
+    }
+
+    @Test func needsWaitingBeforeTheHasherIsBound() async throws {
+        let store = InMemoryTokenStore()
+        let issued = try await TokenManager(store: store).create(owner: "alice", name: "deploy")
+        let audit = RecordingAuditSink()
+        let manager = TokenManager(store: store, configuration: .init(auditSink: audit))
+        try await whileRunning(manager) { () async throws in
+            #expect(try manager.validateImmediately(authorization: "Bearer \(issued.secret)") == nil)
+            #expect(try manager.validateImmediately(authorization: nil) == nil)
+            // The awaited call binds it; then the manager answers at once.
+            #expect(try await manager.validate(authorization: "Bearer \(issued.secret)").record != nil)
+            #expect(try manager.validateImmediately(authorization: "Bearer \(issued.secret)")?.record != nil)
+        }
+        #expect(audit.events.isEmpty)
+    }
+
+    @Test func needsWaitingWhenRunIsNotRunning() async throws {
+        let fixture = ManagerFixture()
+        let issued = try await fixture.manager.create(owner: "alice", name: "deploy")
+        fixture.audit.removeAll()
+        #expect(try fixture.manager.validateImmediately(authorization: "Bearer \(issued.secret)") == nil)
+        #expect(try fixture.manager.validateImmediately(authorization: "Bearer nope") == nil)
+        #expect(fixture.audit.events.isEmpty)
+        #expect(fixture.manager.health.pendingUses == 0)
+    }
+
+    @Test func needsWaitingWhenTheStoreCannotAnswerAtOnce() async throws {
+        // CountingStore does not implement immediateRecord(forDigest:): every look-up waits.
+        let store = CountingStore()
+        let audit = RecordingAuditSink()
+        let manager = TokenManager(store: store, configuration: .init(auditSink: audit))
+        let issued = try await manager.create(owner: "alice", name: "deploy")
+        audit.removeAll()
+        try await whileRunning(manager) { () async throws in
+            #expect(try manager.validateImmediately(authorization: "Bearer \(issued.secret)") == nil)
+            #expect(try manager.validateImmediately(authorization: "Bearer \(TokenFormat.default.generate())") == nil)
+            #expect(audit.events.isEmpty)
+            #expect(manager.health.pendingUses == 0)
+            // What needs no store is still answered at once.
+            #expect(try manager.validateImmediately(authorization: nil) == .rejected(.missingCredentials))
+            #expect(try manager.validateImmediately(authorization: "Bearer x") == .rejected(.malformed))
+        }
+        #expect(audit.events.map(\.rejection) == [.missingCredentials, .malformed])
+    }
+}
