@@ -4,11 +4,12 @@ import Vapor
 /// gets exactly `Unauthorized\n` with `WWW-Authenticate: Bearer` — in place of Vapor's JSON
 /// `ErrorMiddleware`. The status and headers are the `AbortError`'s (``TokenKitVapor`` throws
 /// `TokenAbortError`s); any other error is a 500 whose details go to the log only.
-struct PlainTextErrorMiddleware: AsyncMiddleware {
-    func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        do {
-            return try await next.respond(to: request)
-        } catch {
+///
+/// An event-loop `Middleware`, not an `AsyncMiddleware`: it wraps every request, and an
+/// `AsyncMiddleware` would start a task for each.
+struct PlainTextErrorMiddleware: Middleware {
+    func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
+        next.respond(to: request).recover { error in
             // At the error's own level: refusals at debug (TokenKit's audit log has them), server
             // errors with their causes.
             request.logger.report(error: error)

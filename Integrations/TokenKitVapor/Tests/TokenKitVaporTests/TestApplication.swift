@@ -81,9 +81,27 @@ struct TestApplication {
         headers: HTTPHeaders = [:]
     ) async throws -> TestResponse {
         try await app.asyncBoot()
+        let request = try makeRequest(path, from: peer, authorization: authorization, headers: headers)
+        let response = try await app.responder.respond(to: request).get()
+        let body = try await response.body.collect(on: request.eventLoop).get()
+        return TestResponse(
+            status: response.status,
+            headers: response.headers,
+            body: body.map { String(buffer: $0) } ?? ""
+        )
+    }
+
+    /// A request made in memory, from the connection peer `peer`, for a test to hand to a
+    /// middleware itself.
+    func makeRequest(
+        _ path: String,
+        from peer: String = "192.0.2.1",
+        authorization: String? = nil,
+        headers: HTTPHeaders = [:]
+    ) throws -> Request {
         var headers = headers
         if let authorization { headers.add(name: .authorization, value: authorization) }
-        let request = Request(
+        return Request(
             application: app,
             method: .GET,
             url: URI(path: path),
@@ -91,13 +109,6 @@ struct TestApplication {
             remoteAddress: try SocketAddress(ipAddress: peer, port: 50_000),
             logger: app.logger,
             on: app.eventLoopGroup.next()
-        )
-        let response = try await app.responder.respond(to: request).get()
-        let body = try await response.body.collect(on: request.eventLoop).get()
-        return TestResponse(
-            status: response.status,
-            headers: response.headers,
-            body: body.map { String(buffer: $0) } ?? ""
         )
     }
 

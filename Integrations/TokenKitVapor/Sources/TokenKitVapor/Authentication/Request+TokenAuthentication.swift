@@ -6,27 +6,57 @@ import Vapor
 extension Request {
     /// The one flow both authenticators run: TokenKitServerSupport's ``TokenRequestAuthenticator``
     /// (throttle check, client address, one validation that audits every refusal, metrics), then
-    /// Vapor's way of answering: log in on success, remember the refusal for the guard, throw only
+    /// Vapor's way of answering: log in on success, remember the refusal for the guard, fail only
     /// for a throttled client or a store that cannot be read.
+    ///
+    /// On the request's event loop, without a task, when TokenKit answers at once
+    /// (``TokenKit/TokenManager/validateImmediately(authorization:accepting:requiring:from:)``: a
+    /// running manager over an in-memory or file store, or a PostgreSQL store serving from memory);
+    /// otherwise in a task, awaiting the store.
     func authenticateToken(
         authorization: String?,
         accepting schemes: Set<AuthorizationCredentials.Scheme>,
         requiring scopes: Set<String>
-    ) async throws {
-        guard !auth.has(AuthenticatedToken.self) else { return }
+    ) -> EventLoopFuture<Void> {
+        guard !auth.has(AuthenticatedToken.self) else { return eventLoop.makeSucceededVoidFuture() }
         let flow = application.tokens.requestAuthenticator(for: schemes)
-        let outcome: TokenRequestAuthenticator.Outcome
+        let peer = peerIPAddress
+        let forwarded = headers[.forwarded]
+        let xForwardedFor = headers[.xForwardedFor]
         do {
-            outcome = try await flow.authenticate(
+            if let outcome = try flow.authenticateImmediately(
                 authorization: authorization,
-                peer: peerIPAddress,
-                forwarded: headers[.forwarded],
-                xForwardedFor: headers[.xForwardedFor],
+                peer: peer,
+                forwarded: forwarded,
+                xForwardedFor: xForwardedFor,
                 requiring: scopes
-            )
-        } catch let error as TokenKitError {
-            throw TokenAbortError(error)
+            ) {
+                try apply(outcome)
+                return eventLoop.makeSucceededVoidFuture()
+            }
+        } catch {
+            return eventLoop.makeFailedFuture(Self.answerable(error))
         }
+        return eventLoop.makeFutureWithTask {
+            let outcome: TokenRequestAuthenticator.Outcome
+            do {
+                outcome = try await flow.authenticate(
+                    authorization: authorization,
+                    peer: peer,
+                    forwarded: forwarded,
+                    xForwardedFor: xForwardedFor,
+                    requiring: scopes
+                )
+            } catch {
+                throw Self.answerable(error)
+            }
+            try self.apply(outcome)
+        }
+    }
+
+    /// Answers an authentication's outcome the Vapor way: logs the token in, or remembers the
+    /// refusal for the guard, or throws 429 for a throttled client.
+    private func apply(_ outcome: TokenRequestAuthenticator.Outcome) throws {
         switch outcome {
         case .authenticated(let record):
             storage[TokenRefusalKey.self] = nil
@@ -39,6 +69,11 @@ extension Request {
         case .throttled(let retryAfter):
             throw TokenAbortError.tooManyRequests(retryAfter: retryAfter)
         }
+    }
+
+    /// A store's error as the status it calls for (usually 503); anything else unchanged.
+    private static func answerable(_ error: any Error) -> any Error {
+        (error as? TokenKitError).map(TokenAbortError.init) ?? error
     }
 
     /// Why the request's token was refused, if an authenticator refused one: the guard answers 403

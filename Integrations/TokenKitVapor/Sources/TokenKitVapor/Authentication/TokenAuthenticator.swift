@@ -21,7 +21,7 @@ import Vapor
 /// connection, or from `Forwarded`/`X-Forwarded-For` when the peer is a trusted proxy
 /// (``Vapor/Application/Tokens/Options/trustedProxies``). A request that is already authenticated
 /// is passed on untouched. Configure TokenKit first with `app.tokens.use(_:configuration:options:)`.
-public struct TokenAuthenticator: AsyncRequestAuthenticator {
+public struct TokenAuthenticator: RequestAuthenticator {
     /// The `Authorization` schemes accepted, or `nil` for the application's
     /// ``Vapor/Application/Tokens/Options/schemes``.
     public let schemes: Set<AuthorizationCredentials.Scheme>?
@@ -45,12 +45,17 @@ public struct TokenAuthenticator: AsyncRequestAuthenticator {
     /// Validates the request's `Authorization` header and logs in an ``AuthenticatedToken`` when
     /// the token is valid.
     ///
+    /// A token TokenKit can answer for at once is validated on the request's event loop, without
+    /// a task: with a running manager (`app.tokens.use` runs it) over an in-memory or file store,
+    /// or a PostgreSQL store serving from memory.
+    ///
     /// - Parameter request: The request.
-    /// - Throws: ``TokenAbortError`` with 429 for a throttled client, or with the store error's
-    ///   status (usually 503) when the store cannot be read. Never for a refused token.
-    public func authenticate(request: Request) async throws {
+    /// - Returns: A future that fails with ``TokenAbortError`` with 429 for a throttled client, or
+    ///   with the store error's status (usually 503) when the store cannot be read. Never for a
+    ///   refused token.
+    public func authenticate(request: Request) -> EventLoopFuture<Void> {
         let schemes = self.schemes ?? request.application.tokens.options.schemes
-        try await request.authenticateToken(
+        return request.authenticateToken(
             authorization: request.headers.first(name: .authorization),
             accepting: schemes,
             requiring: scopes

@@ -2,7 +2,7 @@ import TokenKit
 import Vapor
 
 /// Authenticates requests by an `Authorization: Bearer TOKEN` header and logs in an
-/// ``AuthenticatedToken``: Vapor's `AsyncBearerAuthenticator`, backed by TokenKit.
+/// ``AuthenticatedToken``: Vapor's `BearerAuthenticator`, backed by TokenKit.
 ///
 /// ```swift
 /// let api = app.grouped(TokenBearerAuthenticator(), TokenGuardMiddleware(requiring: ["reports:read"]))
@@ -13,7 +13,7 @@ import Vapor
 /// on unauthenticated (a guard answers 401), a throttled client gets 429 with `Retry-After`, every
 /// refusal is audited — a request without the header, or with another scheme, included — and the
 /// header is parsed once, by TokenKit, rather than by Vapor and then again by TokenKit.
-public struct TokenBearerAuthenticator: AsyncBearerAuthenticator {
+public struct TokenBearerAuthenticator: BearerAuthenticator {
     /// The scopes a token needs to be accepted; empty (the default) accepts any valid token. See
     /// ``TokenAuthenticator/scopes``.
     public let scopes: Set<String>
@@ -27,15 +27,17 @@ public struct TokenBearerAuthenticator: AsyncBearerAuthenticator {
 
     /// Validates the request's `Authorization` header as a bearer token.
     ///
-    /// This replaces `AsyncBearerAuthenticator`'s default, which skips a request without a
-    /// `Bearer` header: here that request is refused and audited like any other, and the whole
-    /// header goes to TokenKit unparsed.
+    /// This replaces `BearerAuthenticator`'s default, which skips a request without a `Bearer`
+    /// header: here that request is refused and audited like any other, and the whole header goes
+    /// to TokenKit unparsed. As with ``TokenAuthenticator``, a token TokenKit can answer for at
+    /// once is validated on the request's event loop, without a task.
     ///
     /// - Parameter request: The request.
-    /// - Throws: ``TokenAbortError`` with 429 for a throttled client, or with the store error's
-    ///   status (usually 503) when the store cannot be read. Never for a refused token.
-    public func authenticate(request: Request) async throws {
-        try await request.authenticateToken(
+    /// - Returns: A future that fails with ``TokenAbortError`` with 429 for a throttled client, or
+    ///   with the store error's status (usually 503) when the store cannot be read. Never for a
+    ///   refused token.
+    public func authenticate(request: Request) -> EventLoopFuture<Void> {
+        request.authenticateToken(
             authorization: request.headers.first(name: .authorization),
             accepting: [.bearer],
             requiring: scopes
@@ -50,8 +52,8 @@ public struct TokenBearerAuthenticator: AsyncBearerAuthenticator {
     /// - Parameters:
     ///   - bearer: The token.
     ///   - request: The request to log the token in on.
-    public func authenticate(bearer: BearerAuthorization, for request: Request) async throws {
-        try await request.authenticateToken(
+    public func authenticate(bearer: BearerAuthorization, for request: Request) -> EventLoopFuture<Void> {
+        request.authenticateToken(
             authorization: "Bearer \(bearer.token)",
             accepting: [.bearer],
             requiring: scopes

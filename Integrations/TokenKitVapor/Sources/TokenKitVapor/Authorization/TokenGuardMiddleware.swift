@@ -21,7 +21,7 @@ import Vapor
 /// A scope refused here is not in the audit log, since the token itself was valid. To audit it as
 /// a ``TokenKit/RejectionReason/missingScope`` refusal, give the authenticator the scopes as well:
 /// `TokenBearerAuthenticator(requiring: ["dns:write"])`.
-public struct TokenGuardMiddleware: AsyncMiddleware {
+public struct TokenGuardMiddleware: Middleware {
     /// The scopes every request through this middleware needs; empty for none.
     public let scopes: Set<String>
 
@@ -33,19 +33,22 @@ public struct TokenGuardMiddleware: AsyncMiddleware {
         self.scopes = scopes
     }
 
-    /// Passes the request on, or throws ``TokenAbortError`` with 401 or 403.
+    /// Passes the request on, or fails with ``TokenAbortError`` with 401 or 403; on the request's
+    /// event loop, without a task.
     ///
     /// - Parameters:
     ///   - request: The request.
     ///   - next: The rest of the chain.
-    public func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+    public func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
         if let token = request.auth.get(AuthenticatedToken.self) {
-            guard token.grants(scopes) else { throw TokenAbortError.insufficientScope }
-            return try await next.respond(to: request)
+            guard token.grants(scopes) else {
+                return request.eventLoop.makeFailedFuture(TokenAbortError.insufficientScope)
+            }
+            return next.respond(to: request)
         }
         if request.tokenRefusal == .missingScope {
-            throw TokenAbortError.insufficientScope
+            return request.eventLoop.makeFailedFuture(TokenAbortError.insufficientScope)
         }
-        throw TokenAbortError.unauthorized
+        return request.eventLoop.makeFailedFuture(TokenAbortError.unauthorized)
     }
 }

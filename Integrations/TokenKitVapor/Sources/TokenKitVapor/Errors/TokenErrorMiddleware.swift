@@ -21,23 +21,24 @@ import Vapor
 ///
 /// The table is ``TokenAbortError``'s: 400 for input a client can correct, 404, 409, and 503 when
 /// storage is unavailable — whose details go to the log, never to the client.
-public struct TokenErrorMiddleware: AsyncMiddleware {
+public struct TokenErrorMiddleware: Middleware {
     /// Creates the middleware.
     public init() {}
 
     /// Passes the request on and translates a ``TokenKit/TokenKitError`` or
     /// ``TokenKit/AuthenticationFailure`` thrown further in; other errors pass through unchanged.
+    /// It adds no task to the request: the translation runs on the request's event loop.
     ///
     /// - Parameters:
     ///   - request: The request.
     ///   - next: The rest of the chain.
-    public func respond(to request: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        do {
-            return try await next.respond(to: request)
-        } catch let error as TokenKitError {
-            throw TokenAbortError(error)
-        } catch let failure as AuthenticationFailure {
-            throw TokenAbortError(failure)
+    public func respond(to request: Request, chainingTo next: any Responder) -> EventLoopFuture<Response> {
+        next.respond(to: request).flatMapErrorThrowing { error in
+            switch error {
+            case let error as TokenKitError: throw TokenAbortError(error)
+            case let failure as AuthenticationFailure: throw TokenAbortError(failure)
+            default: throw error
+            }
         }
     }
 }
