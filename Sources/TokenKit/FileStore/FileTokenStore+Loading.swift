@@ -379,18 +379,26 @@ extension FileTokenStore {
         holdingLock: Bool,
         pathStatus: POSIXFile.Status? = nil
     ) throws(TokenKitError) -> Int {
-        if let current = pathStatus ?? POSIXFile.status(atPath: path), !current.isSameFile(as: state.fileStatus) {
-            try switchToReplacement(&state)
-            // An older TokenKit that had the store open may have compacted it into a file of its
-            // own version: a writer marks it as this one before preallocating in it.
-            if holdingLock {
-                try Self.markAsCurrentVersion(state.file, path: path)
-                try state.file.synchronize()
+        var sizeUnderLock: Int?
+        if let current = pathStatus ?? POSIXFile.status(atPath: path) {
+            if !current.isSameFile(as: state.fileStatus) {
+                try switchToReplacement(&state)
+                // An older TokenKit that had the store open may have compacted it into a file of
+                // its own version: a writer marks it as this one before preallocating in it.
+                if holdingLock {
+                    try Self.markAsCurrentVersion(state.file, path: path)
+                    try state.file.synchronize()
+                }
+            } else if holdingLock, pathStatus != nil {
+                // The path's status is this file's, just read; with the writers' lock nobody
+                // writes meanwhile, so its size needs no `statx` of its own.
+                sizeUnderLock = current.size
             }
         }
         // Read before the file: every group up to it was written before it was published.
         let published = state.shared.durableSequence
-        let size = try state.file.status().size
+        let size: Int
+        if let sizeUnderLock { size = sizeUnderLock } else { size = try state.file.status().size }
         guard size >= state.committedEnd else { throw detach(&state, "its file was truncated") }
         let end = min(size, state.appendingFrom ?? size)
         var scanner = LogScanner(file: state.file, end: end)
