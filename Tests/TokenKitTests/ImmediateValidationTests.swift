@@ -10,11 +10,12 @@ import TokenKitTesting
     /// A store that answers look-ups at once: TokenKit's own index, and a third party's
     /// `immediateRecord(forDigest:)`.
     enum StoreKind: CaseIterable, Sendable {
-        case inMemory, thirdParty
+        case inMemory, file, thirdParty
 
-        func make() -> any TokenStore {
+        func make(in directory: TemporaryDirectory) throws -> any TokenStore {
             switch self {
             case .inMemory: InMemoryTokenStore()
+            case .file: try FileTokenStore(path: directory.file("tokens.tkstore"))
             case .thirdParty: ReferenceStore()
             }
         }
@@ -32,8 +33,15 @@ import TokenKitTesting
 
         init(_ store: any TokenStore) {
             self.store = store
-            immediate = TokenManager(store: store, configuration: .init(clock: clock, auditSink: immediateAudit))
-            awaited = TokenManager(store: store, configuration: .init(clock: clock, auditSink: awaitedAudit))
+            let warning = Duration.seconds(7 * 86_400)
+            immediate = TokenManager(
+                store: store,
+                configuration: .init(expiryWarningWindow: warning, clock: clock, auditSink: immediateAudit)
+            )
+            awaited = TokenManager(
+                store: store,
+                configuration: .init(expiryWarningWindow: warning, clock: clock, auditSink: awaitedAudit)
+            )
         }
     }
 
@@ -50,38 +58,64 @@ import TokenKitTesting
 
     @Test(arguments: StoreKind.allCases)
     func answersAsValidateDoesWhenNothingNeedsWaiting(kind: StoreKind) async throws {
-        let pair = Pair(kind.make())
+        let directory = TemporaryDirectory()
+        let pair = Pair(try kind.make(in: directory))
         let issued = try await pair.immediate.create(owner: "alice", name: "deploy", scopes: ["read"])
+        let expiring = try await pair.immediate.create(owner: "alice", name: "soon", expiry: .after(.seconds(3_600)))
+        let office = try await pair.immediate.create(
+            owner: "alice",
+            name: "office",
+            allowedNetworks: [try IPNetwork(parsing: "192.0.2.0/24")]
+        )
         let revoked = try await pair.immediate.create(owner: "alice", name: "old")
         try await pair.immediate.revoke(owner: "alice", name: "old")
         _ = try await pair.awaited.list(owner: "alice")  // binds the second manager's hasher
         let unknown = TokenFormat.default.generate()
-        let cases: [(header: String?, scopes: Set<String>)] = [
-            ("Bearer \(issued.secret)", []),
-            ("Bearer \(issued.secret)", ["read"]),
-            ("Bearer \(issued.secret)", ["write"]),
-            ("cpanel alice:\(issued.secret)", []),
-            ("cpanel bob:\(issued.secret)", []),
-            ("Bearer \(revoked.secret)", []),
-            ("Bearer \(unknown)", []),
-            ("Bearer not-a-token", []),
-            ("Basic YWxpY2U6c2VjcmV0", []),
-            (nil, []),
-        ]
+        let inside = IPAddress("192.0.2.7")
+        let outside = IPAddress("198.51.100.7")
+        let all = Set(AuthorizationCredentials.Scheme.allCases)
+        let cases:
+            [(header: String?, schemes: Set<AuthorizationCredentials.Scheme>, scopes: Set<String>, from: IPAddress?)] =
+                [
+                    ("Bearer \(issued.secret)", all, [], nil),
+                    ("Bearer \(issued.secret)", all, ["read"], inside),
+                    ("Bearer \(issued.secret)", all, ["write"], nil),
+                    ("Bearer \(issued.secret)", [.cpanel], [], nil),
+                    ("cpanel alice:\(issued.secret)", [.cpanel, .whm], [], nil),
+                    ("cpanel bob:\(issued.secret)", all, [], outside),
+                    ("Bearer \(expiring.secret)", all, [], nil),
+                    ("Bearer \(office.secret)", all, [], inside),
+                    ("Bearer \(office.secret)", all, [], outside),
+                    ("Bearer \(office.secret)", all, [], nil),
+                    ("Bearer \(revoked.secret)", all, [], nil),
+                    ("Bearer \(unknown)", all, [], inside),
+                    ("Bearer not-a-token", all, [], nil),
+                    ("Basic YWxpY2U6c2VjcmV0", all, [], nil),
+                    (nil, all, [], outside),
+                ]
         pair.immediateAudit.removeAll()
         try await whileRunning(pair.immediate) { () async throws in
-            for (header, scopes) in cases {
-                let immediate = try pair.immediate.validateImmediately(authorization: header, requiring: scopes)
-                let awaited = try await pair.awaited.validate(authorization: header, requiring: scopes)
+            for (header, schemes, scopes, address) in cases {
+                let immediate = try pair.immediate.validateImmediately(
+                    authorization: header,
+                    accepting: schemes,
+                    requiring: scopes,
+                    from: address
+                )
+                let awaited = try await pair.awaited.validate(
+                    authorization: header,
+                    accepting: schemes,
+                    requiring: scopes,
+                    from: address
+                )
                 #expect(immediate != nil, "\(header ?? "no header") needed waiting")
                 #expect(immediate == awaited, "\(header ?? "no header")")
             }
         }
-        let kinds = { (sink: RecordingAuditSink) in
-            sink.events.map { "\($0.kind) \($0.rejection.map { "\($0)" } ?? "")" }
-        }
-        #expect(kinds(pair.immediateAudit) == kinds(pair.awaitedAudit))
-        #expect(pair.immediateAudit.events.count == 7)  // every refusal
+        // The same events, whole: kind, owner, token, reason, detail, address and time.
+        #expect(pair.immediateAudit.events == pair.awaitedAudit.events)
+        #expect(pair.immediateAudit.events.filter { $0.kind == .validationFailed }.count == 10)
+        #expect(pair.immediateAudit.events.contains { $0.kind == .expiringSoon })
     }
 
     @Test func aValidUseIsWrittenByRun() async throws {

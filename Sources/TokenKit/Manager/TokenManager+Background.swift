@@ -25,8 +25,7 @@ extension TokenManager {
     ///
     /// - Throws: The store's error if the final write of pending uses fails.
     public func run() async throws {
-        runners.add(1, ordering: .relaxed)
-        defer { runners.subtract(1, ordering: .relaxed) }
+        runners.add(1, ordering: .sequentiallyConsistent)
         let tick = max(.milliseconds(10), min(configuration.lastUsedInterval, configuration.maintenanceInterval))
         var nextMaintenance = ContinuousClock.now + configuration.maintenanceInterval
         while true {
@@ -41,6 +40,10 @@ extension TokenManager {
                 nextMaintenance = ContinuousClock.now + configuration.maintenanceInterval
             }
         }
+        // Stop counting as running first: a validation that noted a use before this sees the
+        // manager running and leaves the use to the flush below; one after it writes its own
+        // batch. (Both sides are sequentially consistent: a validation notes, then checks.)
+        runners.subtract(1, ordering: .sequentiallyConsistent)
         try await usage.flush()
     }
 
@@ -52,13 +55,13 @@ extension TokenManager {
                 lastFailure: state.lastFailure,
                 consecutiveFailures: state.failures.values.reduce(0, +),
                 pendingUses: pending,
-                isRunning: runners.load(ordering: .relaxed) > 0
+                isRunning: isRunning
             )
         }
     }
 
     /// Whether ``run()`` is running.
-    var isRunning: Bool { runners.load(ordering: .relaxed) > 0 }
+    var isRunning: Bool { runners.load(ordering: .sequentiallyConsistent) > 0 }
 
     /// Writes pending last-used times unless backing off; reports a failure instead of throwing.
     /// Writes nothing while another flush is under way: that flush writes them.

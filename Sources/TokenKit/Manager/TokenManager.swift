@@ -232,12 +232,21 @@ public final class TokenManager: Sendable {
     /// ``ImmediateLookup/unavailable``, such as a PostgreSQL store while its change feed is not
     /// fresh), and when ``run()`` is not running (a valid use may then have to be written before
     /// the answer). `InMemoryTokenStore` and `FileTokenStore` answer at once; a `FileTokenStore`
-    /// may read a page of its memory-mapped index file from disk.
+    /// may read from its files on the calling thread meanwhile (a page of its memory-mapped index
+    /// file, or commits another process made), as it does for `validate`.
     ///
     /// ```swift
-    /// let result = try manager.validateImmediately(authorization: header)
-    ///     ?? (try await manager.validate(authorization: header))
+    /// let result: ValidationResult
+    /// if let immediate = try manager.validateImmediately(authorization: header) {
+    ///     result = immediate
+    /// } else {
+    ///     result = try await manager.validate(authorization: header)
+    /// }
     /// ```
+    ///
+    /// A valid use is recorded for ``run()`` to write. A use noted just as `run()` stops is written
+    /// by its final flush, or else by the next batch another validation starts, or
+    /// ``flushUsage()``.
     ///
     /// - Returns: The result, audited and recorded as `validate` records it, or `nil`.
     /// - Throws: Only when the store cannot be read.

@@ -1,3 +1,5 @@
+import Foundation
+import Synchronization
 import Testing
 import TokenKit
 import TokenKitTesting
@@ -17,21 +19,59 @@ struct EventLoopAuthenticationTests {
         }
     }
 
-    @Test func aTokenTheStoreAnswersAtOnceIsLoggedInBeforeTheFutureIsAwaited() async throws {
+    /// Runs `authenticator` on `request`'s event loop and reports whether its future was already
+    /// complete when it returned. Deterministic: a future a task completes runs its callbacks on
+    /// the event loop, which is busy with this very closure until it returns.
+    func completesAtOnce(
+        _ authenticator: some Middleware & RequestAuthenticator,
+        _ request: Request
+    ) async throws -> Bool {
+        let future = try await request.eventLoop.submit {
+            let authenticating = authenticator.authenticate(request: request)
+            let completed = Mutex(false)
+            authenticating.whenComplete { _ in completed.withLock { $0 = true } }
+            return (completed.withLock { $0 }, authenticating)
+        }.get()
+        // Ignoring the outcome is safe: each test checks it itself, on the request or by awaiting
+        // the authenticator again.
+        _ = try? await future.1.get()
+        return future.0
+    }
+
+    @Test func aTokenTheStoreAnswersAtOnceIsValidatedWithoutATask() async throws {
         try await TestApplication.run { test in
             try await bootAndWaitUntilRunning(test)
             let issued = try await test.manager.create(owner: "alice", name: "deploy")
+            // The first validation binds the manager's hasher; creating did.
             let bearer = try test.makeRequest("/", authorization: "Bearer \(issued.secret)")
-            let authenticating = TokenBearerAuthenticator().authenticate(request: bearer)
-            // Answered in the call itself: no task ran meanwhile.
+            #expect(try await completesAtOnce(TokenBearerAuthenticator(), bearer))
             #expect(bearer.auth.get(AuthenticatedToken.self)?.record.id == issued.record.id)
-            try await authenticating.get()
 
             let cpanel = try test.makeRequest("/", authorization: "cpanel bob:\(issued.secret)")
-            let refusing = TokenAuthenticator().authenticate(request: cpanel)
-            #expect(test.failureLog("token.reason") == ["wrong_owner"])
-            try await refusing.get()
+            #expect(try await completesAtOnce(TokenAuthenticator(), cpanel))
             #expect(!cpanel.auth.has(AuthenticatedToken.self))
+            #expect(test.failureLog("token.reason") == ["wrong_owner"])
+        }
+    }
+
+    @Test func aStoreFailureOnTheEventLoopAnswers503() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tokenkit-vapor-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("tokens.tkstore").path
+        try await TestApplication.run(provider: .file(path: path)) { test in
+            try await bootAndWaitUntilRunning(test)
+            let issued = try await test.manager.create(owner: "alice", name: "deploy")
+            try FileManager.default.removeItem(atPath: path)
+            // A reader checks that its files are still its own at most once a second.
+            try await Task.sleep(for: .milliseconds(1_100))
+            let request = try test.makeRequest("/", authorization: "Bearer \(issued.secret)")
+            #expect(try await completesAtOnce(TokenBearerAuthenticator(), request))
+            let error = await #expect(throws: TokenAbortError.self) {
+                try await TokenBearerAuthenticator().authenticate(request: request).get()
+            }
+            #expect(error?.status == .serviceUnavailable)
+            #expect(!request.auth.has(AuthenticatedToken.self))
         }
     }
 
@@ -41,7 +81,7 @@ struct EventLoopAuthenticationTests {
             let issued = try await test.manager.create(owner: "alice", name: "deploy")
             #expect(!test.manager.health.isRunning)
             let valid = try test.makeRequest("/", authorization: "Bearer \(issued.secret)")
-            try await TokenBearerAuthenticator().authenticate(request: valid).get()
+            #expect(try await !completesAtOnce(TokenBearerAuthenticator(), valid))
             #expect(valid.auth.get(AuthenticatedToken.self)?.record.id == issued.record.id)
             // The awaited validation wrote the use, as validate does without run().
             #expect(try await test.manager.token(id: issued.record.id)?.lastUsedAt != nil)
@@ -56,9 +96,12 @@ struct EventLoopAuthenticationTests {
     @Test func aStoreFailureInTheTaskAnswers503() async throws {
         try await TestApplication.run(provider: .store(FailingTokenStore())) { test in
             let request = try test.makeRequest("/", authorization: "Bearer \(TokenFormat.default.generate())")
-            await #expect(throws: TokenAbortError.self) {
+            // The hasher cannot be bound, so the validation awaits the store, in a task.
+            #expect(try await !completesAtOnce(TokenBearerAuthenticator(), request))
+            let error = await #expect(throws: TokenAbortError.self) {
                 try await TokenBearerAuthenticator().authenticate(request: request).get()
             }
+            #expect(error?.status == .serviceUnavailable)
             let response = try await test.send("/bearer", authorization: "Bearer \(TokenFormat.default.generate())")
             #expect(response.status == .serviceUnavailable)
         }

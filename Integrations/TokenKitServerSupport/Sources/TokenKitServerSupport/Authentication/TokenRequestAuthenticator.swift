@@ -98,10 +98,16 @@ public struct TokenRequestAuthenticator: Sendable {
     /// For frameworks whose handlers run on event loops, such as Vapor's `Middleware`:
     ///
     /// ```swift
-    /// if let outcome = try authenticator.authenticateImmediately(authorization: header, peer: peer) {
-    ///     return request.eventLoop.makeSucceededFuture(outcome)
+    /// do {
+    ///     if let outcome = try authenticator.authenticateImmediately(authorization: header, peer: peer) {
+    ///         return request.eventLoop.makeSucceededFuture(outcome)
+    ///     }
+    /// } catch {
+    ///     return request.eventLoop.makeFailedFuture(error)
     /// }
-    /// return request.eventLoop.makeFutureWithTask { try await authenticator.authenticate(authorization: header, peer: peer) }
+    /// return request.eventLoop.makeFutureWithTask {
+    ///     try await authenticator.authenticate(authorization: header, peer: peer)
+    /// }
     /// ```
     ///
     /// - Throws: Only when the store cannot be read.

@@ -46,8 +46,9 @@ public struct TokenAuthenticator: RequestAuthenticator {
     /// the token is valid.
     ///
     /// A token TokenKit can answer for at once is validated on the request's event loop, without
-    /// a task: with a running manager (`app.tokens.use` runs it) over an in-memory or file store,
-    /// or a PostgreSQL store serving from memory.
+    /// a task: once the application has booted (its lifecycle handler runs the manager) and the
+    /// manager's first validation has bound its hasher, over an in-memory or file store, or a
+    /// PostgreSQL store serving from memory. Otherwise one task awaits the store.
     ///
     /// - Parameter request: The request.
     /// - Returns: A future that fails with ``TokenAbortError`` with 429 for a throttled client, or

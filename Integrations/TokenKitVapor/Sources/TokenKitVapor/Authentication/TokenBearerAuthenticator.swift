@@ -52,6 +52,7 @@ public struct TokenBearerAuthenticator: BearerAuthenticator {
     /// - Parameters:
     ///   - bearer: The token.
     ///   - request: The request to log the token in on.
+    /// - Returns: A future that fails as ``authenticate(request:)``'s does.
     public func authenticate(bearer: BearerAuthorization, for request: Request) -> EventLoopFuture<Void> {
         request.authenticateToken(
             authorization: "Bearer \(bearer.token)",

@@ -27,7 +27,9 @@ public final class TokenManagerLifecycleHandler: LifecycleHandler {
     /// a task of its own. It is kept structured in all but syntax: this handler owns it (the only
     /// reference is here), shutdown cancels it (which is how `run()` learns to stop) and then awaits
     /// it, so `run()`'s final write of pending last-used times has finished before the application
-    /// and the process go on, and no error is lost. Nothing else in this package starts a task.
+    /// and the process go on, and no error is lost. The only other tasks this package starts are
+    /// the authenticators' (`EventLoop.makeFutureWithTask`, when a validation must await the
+    /// store), each ended by the request's own future.
     private let running = Mutex<Task<Void, any Error>?>(nil)
 
     /// A handler for a manager you made.
