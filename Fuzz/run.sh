@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # A new target: a FuzzTarget in Fuzz/Harness/Main.swift, its name here, seeds in Fuzz/Corpus/<name>/.
-TARGETS=(format authorization network policies store-bytes store-log leak-report hashing store-index)
+TARGETS=(format authorization network policies store-bytes store-log leak-report hashing store-index validation)
 FUZZ_SECONDS=${FUZZ_SECONDS:-45}
 # The library sources compiled into the harness (another checkout's, to fuzz it with this harness).
 SOURCES=${FUZZ_SOURCES:-Sources/TokenKit}

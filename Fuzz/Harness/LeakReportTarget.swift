@@ -4,8 +4,8 @@
 import Foundation
 import Synchronization
 
-/// Keeps the audit events of one input.
-private final class CollectingSink: TokenAuditSink {
+/// Keeps the audit events of one input (or, in the validation target, of every input).
+final class CollectingSink: TokenAuditSink {
     let events = Mutex<[TokenAuditEvent]>([])
     func record(_ event: TokenAuditEvent) { events.withLock { $0.append(event) } }
 }

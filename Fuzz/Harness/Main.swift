@@ -34,6 +34,12 @@ let fuzzTargets: [FuzzTarget] = [
     FuzzTarget(name: "hashing", summary: "SHA-256, HMAC and CRC-32 on every implementation here", run: fuzzHashing),
     // Issue 13: a damaged index file never changes an answer.
     FuzzTarget(name: "store-index", summary: "FileTokenStore beside any index file", run: fuzzStoreIndex),
+    // Validation without waiting answers as the awaited validation does.
+    FuzzTarget(
+        name: "validation",
+        summary: "validateImmediately against validate(authorization:)",
+        run: fuzzValidation
+    ),
 ]
 
 /// The target chosen with TOKENKIT_FUZZ_TARGET, looked up once.
