@@ -21,8 +21,10 @@ extension Request {
         guard !auth.has(AuthenticatedToken.self) else { return eventLoop.makeSucceededVoidFuture() }
         let flow = application.tokens.requestAuthenticator(for: schemes)
         let peer = peerIPAddress
-        let forwarded = headers[.forwarded]
-        let xForwardedFor = headers[.xForwardedFor]
+        // Forwarding headers matter only behind a trusted proxy: skip reading them otherwise.
+        let behindProxies = !flow.addresses.trustedProxies.isEmpty
+        let forwarded = behindProxies ? headers[.forwarded] : []
+        let xForwardedFor = behindProxies ? headers[.xForwardedFor] : []
         do {
             if let outcome = try flow.authenticateImmediately(
                 authorization: authorization,
