@@ -8,6 +8,14 @@ import Synchronization
 final class CollectingSink: TokenAuditSink {
     let events = Mutex<[TokenAuditEvent]>([])
     func record(_ event: TokenAuditEvent) { events.withLock { $0.append(event) } }
+
+    /// The events kept so far, which the sink then forgets.
+    func takeAll() -> [TokenAuditEvent] {
+        events.withLock { events in
+            defer { events.removeAll(keepingCapacity: true) }
+            return events
+        }
+    }
 }
 
 /// Known secrets 0–2 are stored (secret 2 already revoked); the others are not.

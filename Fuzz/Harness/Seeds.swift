@@ -184,11 +184,13 @@ func writeSeeds(to directory: String) {
     save("store-index", "intact", [0] + index)
     save("store-index", "header-only", [0] + Array(index.prefix(IndexFileFormat.pageSize)))
     save("store-index", "forged", [1] + index)
-    // validation: shape, scheme, secret, no change, a space; then schemes, scopes and address.
+    // validation: shape, scheme, secret, no change, a space, (a user, for shapes 5–7); then three
+    // scheme bytes, a scope count and an address.
     save("validation", "no-header", [0])
     save("validation", "bearer-stored", [2, 0, 0, 255, 1, 0, 0, 0, 0, 1])
     save("validation", "cpanel-user", [5, 1, 1, 255, 1, 1, 0, 0, 0, 0, 1])
-    save("validation", "expiring-outside", [2, 0, 4, 255, 1, 0, 0, 0, 0, 2])
+    save("validation", "allow-list-outside", [2, 0, 1, 255, 1, 0, 0, 0, 0, 2])
+    save("validation", "expiring-soon", [2, 0, 4, 255, 1, 0, 0, 0, 0, 0])
     save("store-bytes", "empty-store", StoreFileFormat.Header.empty.encoded())
     runAsync {
         do {

@@ -373,7 +373,8 @@ extension FileTokenStore {
     /// a later commit is reported as corruption.
     ///
     /// `pathStatus` is the status of the file at the store's path, when the caller has just read
-    /// it (``checkIdentity(_:)`` returns it). Returns the store file's size once caught up.
+    /// it (``checkIdentity(_:)`` returns it); with `holdingLock`, read under the writers' lock,
+    /// since its size is then taken as the file's. Returns the store file's size once caught up.
     func catchUp(
         _ state: inout State,
         holdingLock: Bool,
@@ -395,7 +396,8 @@ extension FileTokenStore {
                 sizeUnderLock = current.size
             }
         }
-        // Read before the file: every group up to it was written before it was published.
+        // Read before the file: every group up to it was written before it was published. (Under
+        // the writers' lock nobody publishes or writes, so a size read earlier is as good.)
         let published = state.shared.durableSequence
         let size: Int
         if let sizeUnderLock { size = sizeUnderLock } else { size = try state.file.status().size }

@@ -432,7 +432,10 @@ public final class TokenManager: Sendable {
         at now: Date
     ) -> ValidationResult {
         switch outcome {
-        case .notFound, .valid:
+        case .notFound:
+            return reject(.unknown, at: now, owner: loggable(owner), address: address)
+        case .valid:
+            assertionFailure("refuse(_:) was passed a valid outcome")
             return reject(.unknown, at: now, owner: loggable(owner), address: address)
         case .rejected(let problem, let rejected):
             let detail = problem == .wrongOwner ? loggable(owner).map { "claimed owner \(quoted($0))" } : nil
