@@ -282,7 +282,9 @@ public final class TokenManager: Sendable {
             let record: TokenRecord
             switch outcome {
             case .valid(let valid): record = valid
-            case .notFound, .rejected: return refuse(outcome, owner: owner, from: address, at: now)
+            case .notFound: return refuse(.unknown, record: nil, owner: owner, from: address, at: now)
+            case .rejected(let problem, let rejected):
+                return refuse(problem, record: rejected, owner: owner, from: address, at: now)
             }
             // While run() runs, it writes the batch this use may start.
             _ = usage.noteUse(of: record, at: now)
@@ -382,7 +384,9 @@ public final class TokenManager: Sendable {
         let record: TokenRecord
         switch outcome {
         case .valid(let valid): record = valid
-        case .notFound, .rejected: return refuse(outcome, owner: owner, from: address, at: now)
+        case .notFound: return refuse(.unknown, record: nil, owner: owner, from: address, at: now)
+        case .rejected(let problem, let rejected):
+            return refuse(problem, record: rejected, owner: owner, from: address, at: now)
         }
         if usage.noteUse(of: record, at: now) && !isRunning {
             // Without run(), the use that starts a batch writes it.
@@ -423,24 +427,17 @@ public final class TokenManager: Sendable {
         reject(.malformed, at: now, owner: loggable(owner), detail: error.reason.code, address: address)
     }
 
-    /// Refuses a token the store did not find, or whose record breaks a rule, audited. Callers
-    /// handle ``IndexValidation/valid(_:)`` themselves and never pass it.
+    /// Refuses a token the store did not find (``RejectionReason/unknown``), or whose record
+    /// breaks a rule, audited (naming the claimed owner when it is the wrong one).
     private func refuse(
-        _ outcome: IndexValidation,
+        _ problem: RejectionReason,
+        record: TokenRecord?,
         owner: String?,
         from address: IPAddress?,
         at now: Date
     ) -> ValidationResult {
-        switch outcome {
-        case .notFound:
-            return reject(.unknown, at: now, owner: loggable(owner), address: address)
-        case .valid:
-            assertionFailure("refuse(_:) was passed a valid outcome")
-            return reject(.unknown, at: now, owner: loggable(owner), address: address)
-        case .rejected(let problem, let rejected):
-            let detail = problem == .wrongOwner ? loggable(owner).map { "claimed owner \(quoted($0))" } : nil
-            return reject(problem, at: now, record: rejected, owner: loggable(owner), detail: detail, address: address)
-        }
+        let detail = problem == .wrongOwner ? loggable(owner).map { "claimed owner \(quoted($0))" } : nil
+        return reject(problem, at: now, record: record, owner: loggable(owner), detail: detail, address: address)
     }
 
     /// Audits that a valid token expires soon, when it does and the manager warns of that.

@@ -20,20 +20,29 @@ struct EventLoopAuthenticationTests {
     }
 
     /// Runs `authenticator` on `request`'s event loop and reports whether its future was already
-    /// complete when it returned. Deterministic: a future a task completes runs its callbacks on
-    /// the event loop, which is busy with this very closure until it returns.
+    /// complete when it returned.
     func completesAtOnce(
         _ authenticator: some Middleware & RequestAuthenticator,
         _ request: Request
     ) async throws -> Bool {
+        try await completesAtOnce(request) { authenticator.authenticate(request: $0) }
+    }
+
+    /// Runs `respond` on `request`'s event loop and reports whether its future was already complete
+    /// when it returned. Deterministic: a future a task completes runs its callbacks on the event
+    /// loop, which is busy with this very closure until it returns.
+    func completesAtOnce<Value: Sendable>(
+        _ request: Request,
+        _ respond: @escaping @Sendable (Request) -> EventLoopFuture<Value>
+    ) async throws -> Bool {
         let future = try await request.eventLoop.submit {
-            let authenticating = authenticator.authenticate(request: request)
+            let responding = respond(request)
             let completed = Mutex(false)
-            authenticating.whenComplete { _ in completed.withLock { $0 = true } }
-            return (completed.withLock { $0 }, authenticating)
+            responding.whenComplete { _ in completed.withLock { $0 = true } }
+            return (completed.withLock { $0 }, responding)
         }.get()
         // Ignoring the outcome is safe: each test checks it itself, on the request or by awaiting
-        // the authenticator again.
+        // the call again.
         _ = try? await future.1.get()
         return future.0
     }
@@ -115,6 +124,14 @@ struct EventLoopAuthenticationTests {
             #expect(try await test.send("/scoped", authorization: "Bearer \(issued.secret)").status == .forbidden)
             #expect(try await test.send("/bearer").status == .unauthorized)
             #expect(try await test.send("/bearer").headers.first(name: .wwwAuthenticate) == "Bearer")
+            // Without a task: refused, and passed on to a responder that answers at once.
+            let next = BasicResponder { request in request.eventLoop.makeSucceededFuture(Response()) }
+            let anonymous = try test.makeRequest("/")
+            #expect(try await completesAtOnce(anonymous) { TokenGuardMiddleware().respond(to: $0, chainingTo: next) })
+            let bearer = try test.makeRequest("/", authorization: "Bearer \(issued.secret)")
+            #expect(try await completesAtOnce(TokenBearerAuthenticator(), bearer))
+            #expect(try await completesAtOnce(bearer) { TokenGuardMiddleware().respond(to: $0, chainingTo: next) })
+            #expect(try await TokenGuardMiddleware().respond(to: bearer, chainingTo: next).get().status == .ok)
         }
     }
 }

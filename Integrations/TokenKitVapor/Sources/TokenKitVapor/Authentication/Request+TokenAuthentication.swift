@@ -39,6 +39,9 @@ extension Request {
         } catch {
             return eventLoop.makeFailedFuture(Self.answerable(error))
         }
+        // The request's own work, not background work: its future is this middleware's answer,
+        // which the request waits for, and the task ends with the store's answer (as each of
+        // Vapor's `AsyncMiddleware`s starts one per request).
         return eventLoop.makeFutureWithTask {
             let outcome: TokenRequestAuthenticator.Outcome
             do {
